@@ -1,0 +1,336 @@
+"""The `Connector` base class: one provider endpoint family behind the canonical capabilities.
+
+A subclass names itself, declares its settings, and implements capability hooks that return
+`Operation`s. Everything else (validation of parameters, the sync and async runtimes, retries,
+`parse`, challenges) is inherited, so two connectors behave the same way in every respect that
+is not about their provider's JSON.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, ClassVar, Self, overload
+
+import pluggy
+from pydantic import BaseModel, ValidationError
+
+from . import capabilities as _capabilities
+from .capabilities import CAPABILITIES, PROJECT
+from .errors import ChallengeExpired, ConfigurationError, MappingError, UnsupportedCapability
+from .exchange import Call, Operation, Reply, Request
+from .model import Balance, Challenge, Contribution, Loan, Pending, Result
+from .settings import ConnectorSettings
+
+if TYPE_CHECKING:
+    import httpx
+
+__all__ = ["Connector", "capabilities_of"]
+
+
+def capabilities_of(cls: type) -> frozenset[str]:
+    """The capabilities a connector class implements, read from its hook markers (no instance)."""
+    found = set()
+    for klass in cls.__mro__:
+        for attr in vars(klass).values():
+            opts = getattr(attr, f"{PROJECT}_impl", None)
+            if opts is not None and opts.get("specname") in CAPABILITIES:
+                found.add(opts["specname"])
+    return frozenset(found)
+
+
+def _settings_problem(exc: ValidationError) -> str:
+    # Names the fields and what is wrong, never the values: they may be secrets.
+    parts = []
+    for err in exc.errors(include_url=False, include_input=False):
+        field = ".".join(str(p) for p in err["loc"]) or "settings"
+        parts.append(f"{field}: {err['msg']}")
+    return "; ".join(parts)
+
+
+class Connector:
+    """Base class of every connector. Host apps get instances from `registry.get(name)`."""
+
+    name: ClassVar[str]
+    """The registry name, e.g. `afc.cl`; also the entry-point name."""
+    title: ClassVar[str] = ""
+    settings_class: ClassVar[type[ConnectorSettings]] = ConnectorSettings
+
+    def __init__(
+        self,
+        settings: ConnectorSettings | None = None,
+        /,
+        *,
+        extensions: Sequence[object] = (),
+        **overrides: Any,
+    ) -> None:
+        if settings is None:
+            try:
+                settings = self.settings_class(**overrides)
+            except ValidationError as exc:
+                prefix = self.settings_class.model_config.get("env_prefix", "")
+                raise ConfigurationError(
+                    f"invalid settings ({_settings_problem(exc)}); pass them to registry.get() "
+                    f"or set {prefix}<FIELD> environment variables",
+                    connector=self.name,
+                ) from None
+        elif overrides:
+            raise ConfigurationError("pass either a settings object or overrides", connector=self.name)
+        self.settings = settings
+        self._hooks = pluggy.PluginManager(PROJECT)
+        self._hooks.add_hookspecs(_capabilities)
+        self._hooks.register(self, name=f"connector:{self.name}")
+        for extension in extensions:
+            self._hooks.register(extension)
+        self._hooks.check_pending()
+        self.capabilities: frozenset[str] = capabilities_of(type(self))
+        # The HTTP stack loads with the first connector, not with `import caudal`.
+        from .runtime import AsyncRunner, SyncRunner
+
+        auth, headers = self.http_auth(), self.http_headers()
+        self._sync = SyncRunner(settings, auth, headers)
+        self._async = AsyncRunner(settings, auth, headers)
+
+    # -- what subclasses may override ---------------------------------------------------------
+
+    def http_auth(self) -> httpx.Auth | None:
+        """The httpx auth flow for every request (basic, bearer, OAuth2 token fetch)."""
+        return None
+
+    def http_headers(self) -> dict[str, str]:
+        """Headers sent with every request (API keys go here or in `http_auth`)."""
+        return {}
+
+    def resume_request(self, challenge: Challenge, token: str) -> Request:
+        """The request that answers `challenge` with the end user's `token`."""
+        raise UnsupportedCapability(
+            "this connector never issues multi-factor challenges", connector=self.name
+        )
+
+    # -- the capability calls -----------------------------------------------------------------
+
+    @overload
+    def balance(
+        self, *, callback_url: None = None, keep_raw: bool = False, **params: Any
+    ) -> Result[Balance]: ...
+    @overload
+    def balance(self, *, callback_url: str, keep_raw: bool = False, **params: Any) -> Pending: ...
+    def balance(
+        self, *, callback_url: str | None = None, keep_raw: bool = False, **params: Any
+    ) -> Result[Balance] | Pending:
+        """Account balances. With `callback_url` the provider delivers later: a `Pending`."""
+        return self.call("balance", params, callback_url=callback_url, keep_raw=keep_raw)  # type: ignore[no-any-return]
+
+    @overload
+    async def abalance(
+        self, *, callback_url: None = None, keep_raw: bool = False, **params: Any
+    ) -> Result[Balance]: ...
+    @overload
+    async def abalance(
+        self, *, callback_url: str, keep_raw: bool = False, **params: Any
+    ) -> Pending: ...
+    async def abalance(
+        self, *, callback_url: str | None = None, keep_raw: bool = False, **params: Any
+    ) -> Result[Balance] | Pending:
+        """Async twin of `balance`."""
+        return await self.acall("balance", params, callback_url=callback_url, keep_raw=keep_raw)  # type: ignore[no-any-return]
+
+    @overload
+    def contributions(
+        self, *, callback_url: None = None, keep_raw: bool = False, **params: Any
+    ) -> Result[Contribution]: ...
+    @overload
+    def contributions(
+        self, *, callback_url: str, keep_raw: bool = False, **params: Any
+    ) -> Pending: ...
+    def contributions(
+        self, *, callback_url: str | None = None, keep_raw: bool = False, **params: Any
+    ) -> Result[Contribution] | Pending:
+        """Credited social-security contributions."""
+        return self.call("contributions", params, callback_url=callback_url, keep_raw=keep_raw)  # type: ignore[no-any-return]
+
+    @overload
+    async def acontributions(
+        self, *, callback_url: None = None, keep_raw: bool = False, **params: Any
+    ) -> Result[Contribution]: ...
+    @overload
+    async def acontributions(
+        self, *, callback_url: str, keep_raw: bool = False, **params: Any
+    ) -> Pending: ...
+    async def acontributions(
+        self, *, callback_url: str | None = None, keep_raw: bool = False, **params: Any
+    ) -> Result[Contribution] | Pending:
+        """Async twin of `contributions`."""
+        return await self.acall(  # type: ignore[no-any-return]
+            "contributions", params, callback_url=callback_url, keep_raw=keep_raw
+        )
+
+    @overload
+    def loans(
+        self, *, callback_url: None = None, keep_raw: bool = False, **params: Any
+    ) -> Result[Loan]: ...
+    @overload
+    def loans(self, *, callback_url: str, keep_raw: bool = False, **params: Any) -> Pending: ...
+    def loans(
+        self, *, callback_url: str | None = None, keep_raw: bool = False, **params: Any
+    ) -> Result[Loan] | Pending:
+        """The account holder's loans."""
+        return self.call("loans", params, callback_url=callback_url, keep_raw=keep_raw)  # type: ignore[no-any-return]
+
+    @overload
+    async def aloans(
+        self, *, callback_url: None = None, keep_raw: bool = False, **params: Any
+    ) -> Result[Loan]: ...
+    @overload
+    async def aloans(self, *, callback_url: str, keep_raw: bool = False, **params: Any) -> Pending: ...
+    async def aloans(
+        self, *, callback_url: str | None = None, keep_raw: bool = False, **params: Any
+    ) -> Result[Loan] | Pending:
+        """Async twin of `loans`."""
+        return await self.acall("loans", params, callback_url=callback_url, keep_raw=keep_raw)  # type: ignore[no-any-return]
+
+    # -- the generic machinery ----------------------------------------------------------------
+
+    def operation(self, capability: str) -> Operation[Any]:
+        """The operation for `capability`, through any extension wrappers."""
+        if capability not in self.capabilities:
+            offered = ", ".join(sorted(self.capabilities)) or "none"
+            raise UnsupportedCapability(
+                f"does not offer {capability!r}; it offers: {offered}", connector=self.name
+            )
+        operation: Operation[Any] = getattr(self._hooks.hook, capability)(connector=self)
+        return operation
+
+    def prepare(
+        self,
+        capability: str,
+        params: dict[str, Any],
+        *,
+        callback_url: str | None = None,
+        keep_raw: bool = False,
+    ) -> tuple[Operation[Any], Call[Any], Request]:
+        """Check the call's parameters and build its request, before any I/O."""
+        operation = self.operation(capability)
+        if callback_url is not None and not operation.callbacks:
+            raise ConfigurationError(
+                "the provider does not deliver results to a callback URL",
+                connector=self.name,
+                capability=capability,
+            )
+        call = Call(
+            self.name, capability, self._params(operation, capability, params), callback_url, keep_raw
+        )
+        return operation, call, operation.request(call)
+
+    def _params(self, operation: Operation[Any], capability: str, params: dict[str, Any]) -> BaseModel:
+        try:
+            return operation.params.model_validate(params)
+        except ValidationError as exc:
+            accepted = ", ".join(operation.params.model_fields) or "none"
+            raise ConfigurationError(
+                f"invalid parameters ({_settings_problem(exc)}); accepted parameters: {accepted}",
+                connector=self.name,
+                capability=capability,
+            ) from None
+
+    def call(
+        self,
+        capability: str,
+        params: dict[str, Any],
+        *,
+        callback_url: str | None = None,
+        keep_raw: bool = False,
+    ) -> Result[Any] | Pending:
+        """Run `capability` synchronously (the named methods call this)."""
+        operation, call, request = self.prepare(
+            capability, params, callback_url=callback_url, keep_raw=keep_raw
+        )
+        return self._sync.run(request, operation.read, call)  # type: ignore[no-any-return]
+
+    async def acall(
+        self,
+        capability: str,
+        params: dict[str, Any],
+        *,
+        callback_url: str | None = None,
+        keep_raw: bool = False,
+    ) -> Result[Any] | Pending:
+        """Run `capability` on the running event loop."""
+        operation, call, request = self.prepare(
+            capability, params, callback_url=callback_url, keep_raw=keep_raw
+        )
+        return await self._async.run(request, operation.read, call)  # type: ignore[no-any-return]
+
+    def parse(self, capability: str, body: bytes | str, *, keep_raw: bool = False) -> Result[Any]:
+        """Map a raw provider body (a callback delivery, a stored response) with no I/O."""
+        operation = self.operation(capability)
+        call: Call[Any] = Call(self.name, capability, None, None, keep_raw)
+        from .runtime._http import read_reply
+
+        raw = body.encode() if isinstance(body, str) else body
+        outcome = read_reply(Reply(200, raw), operation.read, call)
+        if not isinstance(outcome, Result):
+            raise MappingError(
+                "body is an acknowledgement of a pending request, not a result",
+                connector=self.name,
+                capability=capability,
+            )
+        return outcome
+
+    def _resume(self, challenge: Challenge, token: str) -> tuple[Operation[Any], Call[Any], Request]:
+        if challenge.connector != self.name:
+            raise ConfigurationError(
+                f"challenge belongs to connector {challenge.connector!r}", connector=self.name
+            )
+        if challenge.expired():
+            raise ChallengeExpired(
+                f"challenge session expired at {challenge.expires_at.isoformat()}; call again",
+                connector=self.name,
+                capability=challenge.capability,
+            )
+        operation = self.operation(challenge.capability)
+        params = self._params(operation, challenge.capability, dict(challenge.params))
+        call = Call(self.name, challenge.capability, params)
+        return operation, call, self.resume_request(challenge, token)
+
+    def resume(self, challenge: Challenge, token: str) -> Result[Any]:
+        """Answer a multi-factor challenge with the end user's token and get the data."""
+        operation, call, request = self._resume(challenge, token)
+        return self._sync.run(request, operation.read, call)  # type: ignore[no-any-return]
+
+    async def aresume(self, challenge: Challenge, token: str) -> Result[Any]:
+        """Async twin of `resume`."""
+        operation, call, request = self._resume(challenge, token)
+        return await self._async.run(request, operation.read, call)  # type: ignore[no-any-return]
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the sync connection pool (the async one closes with `aclose`)."""
+        self._sync.close()
+
+    async def aclose(self) -> None:
+        """Close both connection pools."""
+        self._sync.close()
+        await self._async.aclose()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r} base_url={self.settings.base_url!r}>"
+

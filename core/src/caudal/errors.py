@@ -1,0 +1,168 @@
+"""The typed error tree. Every message names the connector and capability; none holds a secret.
+
+    CaudalError
+    ├── ConfigurationError      bad settings or call parameters; fix the call, do not retry
+    │   └── UnsupportedCapability
+    ├── PluginError             a plugin could not be loaded (names plugin, distribution, reason)
+    ├── TransportError          the provider could not be reached or answered garbage over HTTP
+    ├── ProviderError           the provider answered with an error (code, message, request id, advice)
+    │   ├── AuthenticationError
+    │   └── ChallengeRequired   multi-factor: answer `e.challenge` with `conn.resume`
+    ├── ChallengeExpired        the challenge's session ran out before it was answered
+    └── MappingError            the provider's body does not fit its documented shape (JSON path)
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .model import Challenge
+
+__all__ = [
+    "AuthenticationError",
+    "CaudalError",
+    "ChallengeExpired",
+    "ChallengeRequired",
+    "ConfigurationError",
+    "MappingError",
+    "PluginError",
+    "ProviderError",
+    "RetryAdvice",
+    "TransportError",
+    "UnsupportedCapability",
+]
+
+
+class RetryAdvice(StrEnum):
+    """What the provider says about trying again."""
+
+    NOW = "now"
+    """A transient fault: retry at once (bounded, with backoff)."""
+    LATER = "later"
+    """Retry after `retry_after`; only within the call's deadline, never by sleeping hours."""
+    AFTER_NOTIFICATION = "after_notification"
+    """Retry once the provider or the end user says the cause is fixed."""
+    NEVER = "never"
+    """Retrying cannot help: the request or the credentials are wrong."""
+
+
+def _where(connector: str | None, capability: str | None) -> str:
+    if connector and capability:
+        return f"{connector} {capability}: "
+    return f"{connector}: " if connector else ""
+
+
+class CaudalError(Exception):
+    """Base of every error caudal raises on purpose."""
+
+    def __init__(
+        self, message: str, *, connector: str | None = None, capability: str | None = None
+    ) -> None:
+        self.connector = connector
+        self.capability = capability
+        self.detail = message
+        super().__init__(_where(connector, capability) + message)
+
+
+class ConfigurationError(CaudalError):
+    """Settings or call parameters are missing or invalid."""
+
+
+class UnsupportedCapability(ConfigurationError, AttributeError):
+    """The connector does not offer that capability; the message lists the ones it does."""
+
+
+class PluginError(CaudalError):
+    """A connector or extension plugin could not be loaded; other plugins are unaffected."""
+
+    def __init__(self, plugin: str, distribution: str | None, reason: str, *, status: str) -> None:
+        self.plugin = plugin
+        self.distribution = distribution
+        self.reason = reason
+        self.status = status
+        dist = f" (distribution {distribution})" if distribution else ""
+        super().__init__(f"plugin {plugin!r}{dist}: {status}: {reason}")
+
+
+class TransportError(CaudalError):
+    """No usable HTTP answer: connection refused, timeout, oversize or non-JSON error page."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        connector: str | None = None,
+        capability: str | None = None,
+        status: int | None = None,
+        retry: RetryAdvice = RetryAdvice.NOW,
+    ) -> None:
+        self.status = status
+        self.retry = retry
+        super().__init__(message, connector=connector, capability=capability)
+
+
+class ProviderError(CaudalError):
+    """The provider refused or failed the request and said so.
+
+    `category` groups codes across providers (auth, credentials, unavailable, no_data,
+    bad_request, unfinished, infrastructure, rate_limited, ...); `code` is the provider's own.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        connector: str | None = None,
+        capability: str | None = None,
+        code: str | None = None,
+        category: str = "unknown",
+        request_id: str | None = None,
+        status: int | None = None,
+        retry: RetryAdvice = RetryAdvice.NEVER,
+        retry_after: timedelta | None = None,
+        provider_type: str | None = None,
+    ) -> None:
+        self.code = code
+        self.category = category
+        self.provider_message = message
+        self.request_id = request_id
+        self.status = status
+        self.retry = retry
+        self.retry_after = retry_after
+        self.provider_type = provider_type
+        ident = f"[{code}] " if code else ""
+        rid = f" (request id {request_id})" if request_id else ""
+        super().__init__(f"{ident}{message}{rid}", connector=connector, capability=capability)
+
+
+class AuthenticationError(ProviderError):
+    """The provider rejected our credentials (API key, token, basic auth)."""
+
+
+class ChallengeRequired(ProviderError):
+    """The institution asks the end user for a second factor; answer it with `conn.resume`."""
+
+    def __init__(self, challenge: Challenge, message: str, **kwargs: object) -> None:
+        self.challenge = challenge
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+
+
+class ChallengeExpired(CaudalError):
+    """The challenge's session ran out; start the capability call again."""
+
+
+class MappingError(CaudalError):
+    """The provider's body cannot be mapped; nothing from it is returned.
+
+    `path` is a JSON path into the body (`$.Data.Balance[2].Amount.Amount`).
+    """
+
+    def __init__(
+        self, reason: str, *, connector: str | None, capability: str | None, path: str = "$"
+    ) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(f"at {path}: {reason}", connector=connector, capability=capability)

@@ -1,0 +1,100 @@
+"""Helpers every mapper uses to read provider JSON exactly and fail with a JSON path.
+
+JSON numbers are parsed from their text into `Decimal` (`1.10` stays `1.10`, 25 digits stay 25
+digits). pydantic's own `validate_json` goes through a float for `Decimal` fields (measured:
+`1.10` -> `Decimal('1.1')`, `1000.1234567890123456789` -> `Decimal('1000.1234567890124')`), so
+raw bodies are decoded here and validated in Python mode.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from decimal import Decimal
+from typing import Any, NoReturn, TypeVar
+
+from pydantic import TypeAdapter, ValidationError
+
+from .errors import CaudalError, MappingError
+from .exchange import Call
+
+__all__ = ["json_path", "load_json", "mapping_errors", "validate"]
+
+T = TypeVar("T")
+
+
+def _refuse_constant(name: str) -> NoReturn:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def load_json(body: bytes | str) -> Any:
+    """Decode JSON with every number exact: decimals as `Decimal`, integers as `int`."""
+    return json.loads(body, parse_float=Decimal, parse_constant=_refuse_constant)
+
+
+def json_path(loc: Sequence[int | str]) -> str:
+    """`("Data", "Balance", 2, "Amount")` -> `$.Data.Balance[2].Amount`."""
+    parts = ["$"]
+    for key in loc:
+        if isinstance(key, int):
+            parts.append(f"[{key}]")
+        elif key.isidentifier():
+            parts.append(f".{key}")
+        else:
+            parts.append(f"[{json.dumps(key)}]")
+    return "".join(parts)
+
+
+def _first_error(exc: ValidationError) -> tuple[str, str]:
+    err = exc.errors(include_url=False, include_input=False)[0]
+    # Union members and function validators add non-key entries (`function-after[...]`,
+    # `list[...]`) to `loc`; a JSON path keeps only the keys and indexes.
+    loc = [k for k in err["loc"] if isinstance(k, int) or "[" not in k]
+    more = exc.error_count() - 1
+    reason = err["msg"] + (f" (and {more} more problem{'s' * (more > 1)})" if more else "")
+    return json_path(loc), reason
+
+
+def validate(adapter: TypeAdapter[T], body: bytes | str | Any, call: Call[Any]) -> T:
+    """Decode `body` (bytes/str are JSON text) and validate it, or raise a `MappingError`."""
+    try:
+        data = load_json(body) if isinstance(body, bytes | str) else body
+    except (ValueError, RecursionError) as exc:
+        raise MappingError(
+            f"body is not valid JSON: {exc}", connector=call.connector, capability=call.capability
+        ) from None
+    try:
+        return adapter.validate_python(data)
+    except ValidationError as exc:
+        path, reason = _first_error(exc)
+        raise MappingError(
+            reason, connector=call.connector, capability=call.capability, path=path
+        ) from None
+
+
+@contextmanager
+def mapping_errors(call: Call[Any], path: str = "$") -> Iterator[None]:
+    """Turn any unexpected exception inside a mapper into a `MappingError` at `path`.
+
+    Typed caudal errors pass through; a bare KeyError/TypeError/ValidationError never escapes.
+    """
+    try:
+        yield
+    except CaudalError:
+        raise
+    except ValidationError as exc:
+        sub, reason = _first_error(exc)
+        raise MappingError(
+            f"canonical record rejected the value: {reason} ({sub[1:] or 'record'})",
+            connector=call.connector,
+            capability=call.capability,
+            path=path,
+        ) from None
+    except Exception as exc:
+        raise MappingError(
+            f"{type(exc).__name__}: {exc}",
+            connector=call.connector,
+            capability=call.capability,
+            path=path,
+        ) from None

@@ -1,0 +1,68 @@
+"""Money: an exact amount in an ISO 4217 currency.
+
+The amount is whatever the provider sent, digit for digit. The model never rounds and never
+rejects extra decimals: presentation may round, the record of what the provider said may not.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from functools import cache
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict
+
+__all__ = ["CurrencyCode", "ExactDecimal", "Money", "currency_codes", "minor_units"]
+
+
+@cache
+def _iso4217() -> dict[str, int | None]:
+    # Imported on first use: the package parses its XML table at import (about 30 ms).
+    import iso4217
+
+    return {c.code: c.exponent for c in iso4217.Currency}
+
+
+def currency_codes() -> frozenset[str]:
+    """Every active ISO 4217 code, from the maintained `iso4217` package."""
+    return frozenset(_iso4217())
+
+
+def minor_units(currency: str) -> int | None:
+    """Digits after the decimal point in `currency` (CLP 0, BRL 2, CLF 4); None for funds/metals."""
+    return _iso4217()[currency]
+
+
+def _check_currency(code: str) -> str:
+    if code not in _iso4217():
+        raise ValueError(f"{code!r} is not an ISO 4217 currency code")
+    return code
+
+
+def _refuse_float(value: Any) -> Any:
+    # A float has already lost the provider's digits; accepting it would hide that.
+    if isinstance(value, float):
+        raise ValueError("amounts must be Decimal, int or str, never float (a float has lost digits)")
+    return value
+
+
+CurrencyCode = Annotated[str, AfterValidator(_check_currency)]
+"""A three-letter ISO 4217 code, checked against the maintained table."""
+
+ExactDecimal = Annotated[Decimal, BeforeValidator(_refuse_float)]
+"""A finite Decimal that never came through a float."""
+
+
+class Money(BaseModel):
+    """An exact, signed amount of one currency."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    amount: ExactDecimal
+    currency: CurrencyCode
+
+    def __neg__(self) -> Money:
+        return Money(amount=-self.amount, currency=self.currency)
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.currency}"

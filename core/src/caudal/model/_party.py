@@ -1,0 +1,69 @@
+"""Party: a company or person identified by a tax id (RUT in Chile, CPF/CNPJ in Brazil).
+
+A record whose check digit fails is kept and flagged: providers' own examples carry such ids,
+and dropping a contribution because its employer's RUT is mistyped would lose money records.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, model_validator
+from stdnum.br import cnpj, cpf
+from stdnum.cl import rut
+from stdnum.exceptions import ValidationError as StdnumError
+
+__all__ = ["Party", "TaxScheme", "normalize_tax_id"]
+
+
+class TaxScheme(StrEnum):
+    """Which national numbering a tax id belongs to."""
+
+    CL_RUT = "cl.rut"
+    BR_CPF = "br.cpf"
+    BR_CNPJ = "br.cnpj"
+
+
+_MODULES = {TaxScheme.CL_RUT: rut, TaxScheme.BR_CPF: cpf, TaxScheme.BR_CNPJ: cnpj}
+
+
+def normalize_tax_id(scheme: TaxScheme, raw: str) -> tuple[str, bool]:
+    """The canonical spelling of `raw` and whether its check digit holds.
+
+    RUTs are written `11222333-9` (no dots, upper-case K); CPF and CNPJ as their bare characters.
+    Input python-stdnum cannot even compact (wrong length, stray characters) is kept stripped.
+    """
+    module = _MODULES[scheme]
+    try:
+        compact: str = module.compact(raw)
+    except StdnumError:
+        return raw.strip(), False
+    valid = bool(module.is_valid(compact))
+    if scheme is TaxScheme.CL_RUT and len(compact) >= 2:
+        return f"{compact[:-1]}-{compact[-1]}", valid
+    return compact, valid
+
+
+class Party(BaseModel):
+    """Who: an employer, an account holder. `tax_id_valid` is derived, never trusted from input."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    scheme: TaxScheme
+    tax_id: str
+    name: str | None = None
+    tax_id_valid: bool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _normalize(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "scheme" in data and isinstance(data.get("tax_id"), str):
+            tax_id, valid = normalize_tax_id(TaxScheme(data["scheme"]), data["tax_id"])
+            return {**data, "tax_id": tax_id, "tax_id_valid": valid}
+        return data
+
+    @classmethod
+    def rut(cls, tax_id: str, name: str | None = None) -> Party:
+        """A Chilean party from a RUT in any common spelling (`11.222.333-9`, `112223339`)."""
+        return cls(scheme=TaxScheme.CL_RUT, tax_id=tax_id, name=name)

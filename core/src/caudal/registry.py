@@ -1,0 +1,357 @@
+"""Discovery and loading of connector plugins (entry-point group `caudal.connectors`).
+
+`names()` and `about()` read installed metadata and each plugin's static `caudal-plugin.toml`
+and import nothing; `get()` imports exactly the plugin asked for (through stevedore). A plugin
+that cannot load (import error, missing dependency, incompatible API, duplicate name, invalid
+manifest) raises `PluginError` for that name only; every other plugin keeps working.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import tomllib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from importlib.metadata import EntryPoint, entry_points
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from .connector import Connector, capabilities_of
+from .errors import PluginError
+
+__all__ = [
+    "CONNECTOR_GROUP",
+    "EXTENSION_GROUP",
+    "MANIFEST_FILE",
+    "PLUGIN_API",
+    "Manifest",
+    "PluginStatus",
+    "Registry",
+]
+
+PLUGIN_API = "1.0"
+"""Version of the plugin API; plugins declare the range they support (`api = ">=1,<2"`)."""
+CONNECTOR_GROUP = "caudal.connectors"
+EXTENSION_GROUP = "caudal.extensions"
+MANIFEST_FILE = "caudal-plugin.toml"
+
+Status = Literal[
+    "ok",
+    "import error",
+    "missing dependency",
+    "incompatible",
+    "duplicate",
+    "invalid manifest",
+    "not a connector",
+]
+
+
+class Manifest(BaseModel):
+    """What the registry knows about a connector without importing it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    title: str = ""
+    description: str = ""
+    capabilities: tuple[str, ...]
+    distribution: str | None = None
+    version: str | None = None
+    entry_point: str | None = None
+    api: str | None = None
+
+
+class PluginStatus(BaseModel):
+    """One line of `caudal doctor`."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    kind: Literal["connector", "extension"] = "connector"
+    status: Status
+    distribution: str | None = None
+    version: str | None = None
+    capabilities: tuple[str, ...] = ()
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class _Entry:
+    point: EntryPoint
+
+    @property
+    def distribution(self) -> str | None:
+        return self.point.dist.name if self.point.dist else None
+
+    @property
+    def version(self) -> str | None:
+        return self.point.dist.version if self.point.dist else None
+
+    @property
+    def top_module(self) -> str:
+        return self.point.module.split(".")[0]
+
+
+def _api_compatible(spec: str | None) -> str | None:
+    """None if `spec` admits PLUGIN_API, else the reason it does not."""
+    if not spec:
+        return f"declares no plugin API range (this caudal has API {PLUGIN_API})"
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    try:
+        ok = SpecifierSet(spec).contains(PLUGIN_API, prereleases=True)
+    except InvalidSpecifier:
+        return f"plugin API range {spec!r} is not a version specifier"
+    return None if ok else f"supports plugin API {spec}, this caudal has API {PLUGIN_API}"
+
+
+def _classify_import_failure(exc: BaseException, top_module: str) -> tuple[Status, str]:
+    if isinstance(exc, ModuleNotFoundError) and exc.name:
+        missing = exc.name.split(".")[0]
+        if missing != top_module:
+            return "missing dependency", f"needs module {exc.name!r}, which is not installed"
+    return "import error", f"{type(exc).__name__}: {exc}"
+
+
+class Registry:
+    """The connectors a host app can use, discovered from installed plugins or given directly.
+
+    `allow` (or the `CAUDAL_PLUGINS` environment variable, comma-separated) limits the registry
+    to the listed connector names or distribution names.
+    """
+
+    def __init__(
+        self,
+        *,
+        allow: Iterable[str] | None = None,
+        group: str = CONNECTOR_GROUP,
+        extension_group: str | None = EXTENSION_GROUP,
+    ) -> None:
+        if allow is None and os.environ.get("CAUDAL_PLUGINS"):
+            allow = [a.strip() for a in os.environ["CAUDAL_PLUGINS"].split(",") if a.strip()]
+        self._allow = frozenset(allow) if allow is not None else None
+        self._group = group
+        self._extension_group = extension_group
+        self._classes: dict[str, type[Connector]] | None = None
+        self._entries: dict[str, list[_Entry]] | None = None
+        self._extensions: list[object] | None = None
+        self._extension_status: list[PluginStatus] = []
+        self._manifests: dict[str, dict[str, Any] | PluginError] = {}
+
+    @classmethod
+    def of(cls, *connectors: type[Connector], extensions: Iterable[object] = ()) -> Registry:
+        """A registry of connector classes given directly: for host apps' own tests."""
+        registry = cls(allow=None, extension_group=None)
+        registry._classes = {}
+        for connector in connectors:
+            if connector.name in registry._classes:
+                raise PluginError(connector.name, None, "given twice", status="duplicate")
+            registry._classes[connector.name] = connector
+        registry._entries = {}
+        registry._extensions = list(extensions)
+        return registry
+
+    # -- discovery without imports ---------------------------------------------------------------
+
+    def _all_entries(self) -> dict[str, list[_Entry]]:
+        if self._entries is None:
+            found: dict[str, list[_Entry]] = {}
+            for point in entry_points(group=self._group):
+                entry = _Entry(point)
+                if self._allowed(point.name, entry.distribution):
+                    found.setdefault(point.name, []).append(entry)
+            self._entries = found
+        return self._entries
+
+    def _allowed(self, name: str, distribution: str | None) -> bool:
+        return self._allow is None or name in self._allow or distribution in self._allow
+
+    def names(self) -> list[str]:
+        """Every connector name available, sorted. Imports no plugin code."""
+        return sorted({*(self._classes or {}), *self._all_entries()})
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.names()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.names())
+
+    def _entry(self, name: str) -> _Entry:
+        entries = self._all_entries().get(name)
+        if not entries:
+            known = ", ".join(self.names()) or "none installed"
+            raise PluginError(name, None, f"no such connector (available: {known})", status="import error")
+        if len(entries) > 1:
+            dists = ", ".join(sorted(str(e.distribution) for e in entries))
+            raise PluginError(
+                name, dists, f"the name is provided by several distributions: {dists}", status="duplicate"
+            )
+        return entries[0]
+
+    def _static_manifest(self, entry: _Entry) -> dict[str, Any]:
+        """The connector's section of its package's `caudal-plugin.toml`, found without import."""
+        top = entry.top_module
+        cached = self._manifests.get(top)
+        if cached is None:
+            try:
+                spec = importlib.util.find_spec(top)
+                locations = list(spec.submodule_search_locations or []) if spec else []
+                path = next((Path(p) / MANIFEST_FILE for p in locations if (Path(p) / MANIFEST_FILE).is_file()), None)
+                if path is None:
+                    raise FileNotFoundError(f"package {top!r} has no {MANIFEST_FILE}")
+                cached = tomllib.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError, ImportError) as exc:
+                cached = PluginError(entry.point.name, entry.distribution, str(exc), status="invalid manifest")
+            self._manifests[top] = cached
+        if isinstance(cached, PluginError):
+            raise PluginError(entry.point.name, entry.distribution, cached.reason, status=cached.status)
+        section = cached.get("connectors", {}).get(entry.point.name)
+        if not isinstance(section, dict):
+            raise PluginError(
+                entry.point.name,
+                entry.distribution,
+                f"{MANIFEST_FILE} of package {top!r} has no [connectors.{entry.point.name!r}] table",
+                status="invalid manifest",
+            )
+        return {"api": cached.get("api"), **section}
+
+    def about(self, name: str) -> Manifest:
+        """The connector's manifest: capabilities, distribution, version, ... Imports nothing."""
+        if self._classes and name in self._classes:
+            connector = self._classes[name]
+            return Manifest(
+                name=name,
+                title=connector.title,
+                description=(connector.__doc__ or "").strip().split("\n")[0],
+                capabilities=tuple(sorted(capabilities_of(connector))),
+                api=PLUGIN_API,
+            )
+        entry = self._entry(name)
+        data = self._static_manifest(entry)
+        try:
+            return Manifest(
+                name=name,
+                title=str(data.get("title", "")),
+                description=str(data.get("description", "")),
+                capabilities=tuple(sorted(data.get("capabilities", ()))),
+                distribution=entry.distribution,
+                version=entry.version,
+                entry_point=entry.point.value,
+                api=data.get("api"),
+            )
+        except ValueError as exc:
+            raise PluginError(name, entry.distribution, str(exc), status="invalid manifest") from None
+
+    # -- loading ------------------------------------------------------------------------------------
+
+    def load(self, name: str) -> type[Connector]:
+        """The connector class for `name`, importing only its plugin."""
+        if self._classes and name in self._classes:
+            return self._classes[name]
+        manifest = self.about(name)
+        entry = self._entry(name)
+        problem = _api_compatible(manifest.api)
+        if problem:
+            raise PluginError(name, entry.distribution, problem, status="incompatible")
+        loaded = self._import(entry)
+        if not (isinstance(loaded, type) and issubclass(loaded, Connector)):
+            raise PluginError(
+                name, entry.distribution, f"{entry.point.value} is not a Connector subclass", status="not a connector"
+            )
+        implemented = capabilities_of(loaded)
+        if set(manifest.capabilities) != implemented or loaded.name != name:
+            raise PluginError(
+                name,
+                entry.distribution,
+                f"manifest says {loaded.name if loaded.name != name else name} offers "
+                f"{sorted(manifest.capabilities)} but the class named {loaded.name!r} implements "
+                f"{sorted(implemented)}",
+                status="invalid manifest",
+            )
+        return loaded
+
+    def _import(self, entry: _Entry) -> Any:
+        from stevedore import NamedExtensionManager
+
+        failures: list[BaseException] = []
+        manager = NamedExtensionManager(
+            self._group,
+            names=[entry.point.name],
+            invoke_on_load=False,
+            on_load_failure_callback=lambda _mgr, _ep, exc: failures.append(exc),
+            verify_requirements=False,
+        )
+        if failures or not manager.extensions:
+            exc = failures[0] if failures else ImportError("entry point did not load")
+            status, reason = _classify_import_failure(exc, entry.top_module)
+            raise PluginError(entry.point.name, entry.distribution, reason, status=status)
+        return manager.extensions[0].plugin
+
+    def extensions(self) -> list[object]:
+        """Extension plugins (hook wrappers) every connector from this registry gets."""
+        if self._extensions is None:
+            self._extensions = []
+            if self._extension_group:
+                self._load_extensions(self._extension_group)
+        return self._extensions
+
+    def _load_extensions(self, group: str) -> None:
+        assert self._extensions is not None
+        for point in entry_points(group=group):
+            dist = point.dist.name if point.dist else None
+            if not self._allowed(point.name, dist):
+                continue
+            try:
+                self._extensions.append(point.load())
+                status: Status = "ok"
+                reason = None
+            except Exception as exc:
+                status, reason = _classify_import_failure(exc, point.module.split(".")[0])
+            self._extension_status.append(
+                PluginStatus(name=point.name, kind="extension", status=status, distribution=dist, reason=reason)
+            )
+
+    def get(self, name: str, **settings: Any) -> Connector:
+        """A ready connector; settings from `CAUDAL_<PROVIDER>_*` env vars or these overrides."""
+        return self.load(name)(extensions=self.extensions(), **settings)
+
+    # -- health -------------------------------------------------------------------------------------
+
+    def doctor(self) -> list[PluginStatus]:
+        """Load every plugin and report each one's state; never raises for a broken plugin."""
+        report = []
+        for name in self.names():
+            entries = self._all_entries().get(name, [])
+            dist = entries[0].distribution if len(entries) == 1 else None
+            version = entries[0].version if len(entries) == 1 else None
+            try:
+                loaded = self.load(name)
+                report.append(
+                    PluginStatus(
+                        name=name,
+                        status="ok",
+                        distribution=dist,
+                        version=version,
+                        capabilities=tuple(sorted(capabilities_of(loaded))),
+                    )
+                )
+            except PluginError as exc:
+                report.append(
+                    PluginStatus(
+                        name=name,
+                        status=exc.status,  # type: ignore[arg-type]
+                        distribution=exc.distribution or dist,
+                        version=version,
+                        reason=exc.reason,
+                    )
+                )
+        self.extensions()
+        return report + list(self._extension_status)
+
+    def refresh(self) -> None:
+        """Forget what was discovered (after installing or removing a plugin at run time)."""
+        self._entries = None if self._classes is None else self._entries
+        self._manifests.clear()

@@ -1,0 +1,88 @@
+"""What the sync and async runners share: building httpx requests, limits, error translation."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from ..errors import RetryAdvice, TransportError
+from ..exchange import Call, Reply, Request
+from ..mapping import mapping_errors
+from ..settings import ConnectorSettings
+
+__all__ = ["client_options", "read_reply", "too_large", "transport_error", "url_of"]
+
+Reader = Callable[[Reply, Call[Any]], Any]
+
+
+def client_options(
+    settings: ConnectorSettings, auth: httpx.Auth | None, headers: dict[str, str]
+) -> dict[str, Any]:
+    """Keyword arguments for `httpx.Client` / `httpx.AsyncClient` of one connector."""
+    return {
+        "base_url": settings.base_url,
+        "auth": auth,
+        "headers": {"user-agent": "caudal", "accept": "application/json", **headers},
+        "timeout": httpx.Timeout(settings.read_timeout, connect=settings.connect_timeout),
+        "limits": httpx.Limits(
+            max_connections=settings.max_connections,
+            max_keepalive_connections=settings.max_connections,
+        ),
+        "follow_redirects": False,
+        "trust_env": False,
+    }
+
+
+def build(client: httpx.Client | httpx.AsyncClient, request: Request) -> httpx.Request:
+    """The httpx request for a connector's `Request`."""
+    return client.build_request(
+        request.method,
+        request.path,
+        json=request.json,
+        params=request.params,
+        headers=dict(request.headers),
+    )
+
+
+def url_of(request: httpx.Request) -> str:
+    """Scheme, host, port and path only: queries may carry tokens, so they are never shown."""
+    u = request.url
+    return f"{u.scheme}://{u.host}{f':{u.port}' if u.port else ''}{u.path}"
+
+
+def transport_error(exc: httpx.HTTPError, request: httpx.Request, call: Call[Any]) -> TransportError:
+    """A typed, secret-free error for an httpx failure."""
+    where = url_of(request)
+    if isinstance(exc, httpx.TimeoutException):
+        what = f"timed out ({type(exc).__name__}) talking to {where}"
+    elif isinstance(exc, httpx.ConnectError):
+        what = f"could not connect to {where}"
+    else:
+        what = f"{type(exc).__name__} talking to {where}"
+    return TransportError(what, connector=call.connector, capability=call.capability)
+
+
+def too_large(limit: int, request: httpx.Request, call: Call[Any]) -> TransportError:
+    """Refuse a body over the limit instead of holding it in memory."""
+    return TransportError(
+        f"response from {url_of(request)} exceeds the {limit}-byte limit (max_response_bytes)",
+        connector=call.connector,
+        capability=call.capability,
+        retry=RetryAdvice.NEVER,
+    )
+
+
+def read_reply(reply: Reply, read: Reader, call: Call[Any]) -> Any:
+    """Run the connector's reader; anything but a typed caudal error becomes a MappingError."""
+    with mapping_errors(call):
+        return read(reply, call)
+
+
+def reply_of(response: httpx.Response, body: bytes) -> Reply:
+    return Reply(
+        status=response.status_code,
+        body=body,
+        headers={k.lower(): v for k, v in response.headers.items()},
+    )
