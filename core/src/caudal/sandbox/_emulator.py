@@ -1,0 +1,29 @@
+"""What a plugin hands the sandbox."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.routing import BaseRoute
+
+__all__ = ["Emulator"]
+
+
+@dataclass(frozen=True)
+class Emulator:
+    """A provider emulator: routes served under `/<name>`, and per-connector settings.
+
+    `settings` maps each connector name to the keyword settings that make it talk to this
+    emulator (sandbox credentials); the sandbox adds `base_url` itself. `cases` documents how
+    to ask the emulator for each scenario (error codes, challenges, slow answers), shown by
+    `caudal sandbox serve` and the docs.
+    """
+
+    name: str
+    routes: Sequence[BaseRoute]
+    settings: Mapping[str, Mapping[str, Any]]
+    cases: Mapping[str, str] = field(default_factory=dict)
+    call_params: Mapping[str, Mapping[str, Mapping[str, Any]]] = field(default_factory=dict)
+    """Per connector and capability, parameters of a call that succeeds (for demos, smoke tests)."""
