@@ -23,5 +23,18 @@ __all__ = [
     "TaxScheme",
     "currency_codes",
     "minor_units",
+    "json_schema",
     "normalize_tax_id",
 ]
+
+
+def json_schema() -> dict[str, object]:
+    """JSON Schema (2020-12) of every canonical type, for docs and compatibility checks."""
+    from pydantic.json_schema import models_json_schema
+
+    models = [Balance, Contribution, Loan, Result[Balance], Result[Contribution], Result[Loan]]
+    _, schema = models_json_schema(
+        [(m, "serialization") for m in (*models, Pending, Challenge)],
+        title="caudal canonical model",
+    )
+    return schema

@@ -1,0 +1,50 @@
+# Everything starts from `python3` alone: uv is bootstrapped into .tools/, the locked workspace
+# into .venv/. Every target installs what it needs first.
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+BIN := $(VENV)/bin
+export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
+export UV_PYTHON_DOWNLOADS := never
+export UV_NO_PROGRESS := 1
+
+.PHONY: install demo test lint typecheck pytest bench bench-smoke docs fuzz clean
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+
+$(VENV)/.installed: $(UV) uv.lock pyproject.toml core/pyproject.toml $(wildcard plugins/*/pyproject.toml)
+	$(UV) sync --locked --all-packages --python "$$(command -v $(PYTHON))"
+	@touch $@
+
+install: $(VENV)/.installed ## install the workspace (core, plugins, dev tools) from the lock
+
+demo: install ## run the main job against the built-in sandbox
+	$(BIN)/caudal demo
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install
+	$(BIN)/mypy core/src plugins/khipu/src plugins/belvo/src
+
+pytest: install
+	$(BIN)/pytest
+
+test: lint typecheck pytest ## everything CI checks
+
+fuzz: install ## long property runs (many more hypothesis examples)
+	CAUDAL_HYPOTHESIS_PROFILE=fuzz $(BIN)/pytest -k "Mapping or propert" -p no:randomly
+
+bench: install ## benchmarks with same-run baselines; writes bench/results.json
+	$(BIN)/python -m bench
+
+docs: install
+	$(BIN)/mkdocs build --strict
+
+clean:
+	rm -rf $(VENV) $(TOOLS) site .mypy_cache .ruff_cache .pytest_cache .hypothesis

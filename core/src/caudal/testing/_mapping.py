@@ -1,0 +1,164 @@
+"""The generic mapping properties every connector's every capability must satisfy."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from decimal import Decimal
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pydantic import BaseModel
+
+from ..capabilities import CAPABILITIES
+from ..connector import Connector
+from ..errors import MappingError
+from ..mapping import json_path
+from ..model import Result
+from .strategies import json_text
+
+__all__ = ["decimals_in", "mapping_suite", "mutations"]
+
+Path = tuple[int | str, ...]
+
+
+def decimals_in(value: Any) -> Iterator[Decimal]:
+    """Every Decimal in a canonical record (amounts, units), however deeply nested."""
+    if isinstance(value, Decimal):
+        yield value
+    elif isinstance(value, BaseModel):
+        for name in type(value).model_fields:
+            yield from decimals_in(getattr(value, name))
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from decimals_in(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from decimals_in(item)
+
+
+def _numbers_in(value: Any) -> Iterator[Decimal]:
+    """Every number of a raw JSON value, as the Decimal of its text."""
+    if isinstance(value, bool):
+        return
+    if isinstance(value, int | Decimal):
+        yield Decimal(value)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _numbers_in(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _numbers_in(item)
+
+
+def _digits(d: Decimal) -> tuple[tuple[int, ...], int | str]:
+    # Sign aside (a debit flips it), the digits and exponent must be the provider's.
+    t = d.as_tuple()
+    return t.digits, t.exponent
+
+
+def _nodes(value: Any, path: Path = ()) -> Iterator[tuple[Path, Any]]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield (*path, key), item
+            yield from _nodes(item, (*path, key))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield (*path, i), item
+            yield from _nodes(item, (*path, i))
+
+
+def _wrong_type(value: Any) -> Any:
+    """A replacement no schema that accepted `value` can accept as well."""
+    if isinstance(value, str):
+        return {"caudal-bogus": [1]}
+    if isinstance(value, bool | int | Decimal):
+        return "caudal-bogus"
+    if isinstance(value, dict | list):
+        return "caudal-bogus"
+    return {"caudal-bogus": [1]}
+
+
+def _replace(value: Any, path: Path, new: Any) -> Any:
+    if not path:
+        return new
+    head, *rest = path
+    if isinstance(value, dict):
+        return {k: (_replace(v, tuple(rest), new) if k == head else v) for k, v in value.items()}
+    return [(_replace(v, tuple(rest), new) if i == head else v) for i, v in enumerate(value)]
+
+
+def mutations(body: Any) -> st.SearchStrategy[tuple[Path, Any]]:
+    """(path, broken body) pairs: one value somewhere in `body` replaced by a wrong type."""
+    nodes = list(_nodes(body))
+    if not nodes:
+        return st.nothing()
+    return st.sampled_from(nodes).map(lambda n: (n[0], _replace(body, n[0], _wrong_type(n[1]))))
+
+
+def mapping_suite(
+    connector: type[Connector],
+    capability: str,
+    bodies: st.SearchStrategy[Any],
+    *,
+    settings_: Mapping[str, Any] | None = None,
+    max_examples: int = 150,
+) -> type:
+    """A pytest test class with the generic mapping properties for one capability.
+
+        TestBalanceMapping = mapping_suite(AfcConnector, "balance", afc_balance_bodies())
+
+    `bodies` yields JSON-ready values (numbers as int/Decimal) of bodies the provider may send
+    with a successful answer.
+    """
+    record_type = CAPABILITIES[capability]
+    # A larger profile (`make fuzz`) raises the count; CI keeps the suite's own.
+    conf = settings(
+        max_examples=max(max_examples, settings.default.max_examples), deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    )
+
+    def make() -> Connector:
+        return connector(**dict(settings_ or {}))
+
+    class MappingProperties:
+        @conf
+        @given(body=bodies)
+        def test_every_valid_body_maps(self, body: Any) -> None:
+            result = make().parse(capability, json_text(body))
+            assert isinstance(result, Result)
+            assert result.connector == connector.name and result.capability == capability
+            assert all(isinstance(item, record_type) for item in result)
+
+        @conf
+        @given(body=bodies)
+        def test_amounts_are_the_raw_json_numbers(self, body: Any) -> None:
+            raw = {_digits(d) for d in _numbers_in(body)}
+            for item in make().parse(capability, json_text(body)):
+                for amount in decimals_in(item):
+                    assert _digits(amount) in raw, (
+                        f"{amount!r} in {type(item).__name__} is not digit for digit a number of the body"
+                    )
+
+        @conf
+        @given(body=bodies)
+        def test_mapping_is_deterministic(self, body: Any) -> None:
+            text = json_text(body)
+            first, second = make().parse(capability, text), make().parse(capability, text)
+            assert first.items == second.items
+            assert (first.notes, first.operation_id) == (second.notes, second.operation_id)
+
+        @conf
+        @given(data=st.data(), body=bodies)
+        def test_schema_break_names_the_field(self, data: st.DataObject, body: Any) -> None:
+            path, broken = data.draw(mutations(body), label="mutation")
+            where = json_path(path)
+            try:
+                make().parse(capability, json_text(broken))
+            except MappingError as exc:
+                assert exc.path.startswith(where), f"broke {where} but the error names {exc.path}"
+                assert exc.connector == connector.name and exc.capability == capability
+            else:
+                raise AssertionError(f"broke {where} with a wrong type and the mapping accepted it")
+
+    MappingProperties.__name__ = f"MappingProperties_{connector.__name__}_{capability}"
+    return MappingProperties
