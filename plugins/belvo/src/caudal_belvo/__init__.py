@@ -1,0 +1,10 @@
+"""caudal connectors for Belvo: `belvo.br` (Brazilian Open Finance balances).
+
+Installed with `caudal`, it is found through the `caudal.connectors` entry point; import
+nothing from here in host apps, use `caudal.registry.get("belvo.br")`.
+"""
+
+from .connector import BalanceParams, BelvoBrConnector
+from .settings import PRODUCTION_URL, SANDBOX_URL, BelvoSettings
+
+__all__ = ["PRODUCTION_URL", "SANDBOX_URL", "BalanceParams", "BelvoBrConnector", "BelvoSettings"]

@@ -1,0 +1,84 @@
+"""Belvo balance objects -> canonical `Balance` records, three per account.
+
+Each raw account carries three figures, mapped one-to-one:
+
+    available               -> kind `available` (signed: an overdrawn account is negative)
+    blocked                 -> kind `blocked`
+    automatically_invested  -> kind `invested`
+
+Following Open Finance Brasil, the automatically invested amount may include the available
+one: they are separate figures of the same account, never parts of a total to be summed.
+Every figure keeps Belvo's amount digit for digit and `last_updated_at` (with its offset) as
+`as_of`; Belvo's identifiers and timestamps that have no canonical field are kept in
+`references` so nothing Belvo said is dropped.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import TypeAdapter
+
+from caudal import Balance, BalanceKind, Call, Money, Reply, Result
+from caudal.mapping import mapping_errors, validate
+
+from .raw import RawBalance
+
+__all__ = ["INVESTED_NOTE", "FIGURES", "balances_of", "read_balances"]
+
+BALANCES = TypeAdapter(list[RawBalance])
+
+FIGURES: tuple[tuple[str, BalanceKind], ...] = (
+    ("available", BalanceKind.AVAILABLE),
+    ("blocked", BalanceKind.BLOCKED),
+    ("automatically_invested", BalanceKind.INVESTED),
+)
+"""Belvo's key for each figure (kept as `provider_kind`) and its canonical kind, in output order."""
+
+INVESTED_NOTE = (
+    "belvo.br: the invested figure (automatically_invested) may include the available one; "
+    "the three balances of an account are separate figures, not parts to be summed"
+)
+
+
+def references_of(raw: RawBalance) -> dict[str, str]:
+    """Belvo's identifiers (exact strings) and timestamps that have no canonical field."""
+    return {
+        "id": raw.id,
+        "link": raw.link,
+        "account_internal_identification": raw.account_internal_identification,
+        "collected_at": raw.collected_at.isoformat(),
+        "created_at": raw.created_at.isoformat(),
+    }
+
+
+def balances_of(raw: RawBalance) -> tuple[Balance, ...]:
+    """The three canonical figures of one Belvo account."""
+    references = references_of(raw)
+    return tuple(
+        Balance(
+            account_id=raw.account_id,
+            kind=kind,
+            provider_kind=key,
+            amount=Money(amount=getattr(raw, key), currency=raw.currency),
+            as_of=raw.last_updated_at,
+            references=references,
+        )
+        for key, kind in FIGURES
+    )
+
+
+def read_balances(reply: Reply, call: Call[Any]) -> Result[Balance]:
+    """A 200 or 201 body (a JSON array of accounts) -> one Result, three records per account."""
+    accounts = validate(BALANCES, reply.body, call)
+    items: list[Balance] = []
+    for index, raw in enumerate(accounts):
+        with mapping_errors(call, f"$[{index}]"):
+            items.extend(balances_of(raw))
+    return Result[Balance](
+        connector=call.connector,
+        capability=call.capability,
+        items=tuple(items),
+        notes=(INVESTED_NOTE,) if items else (),
+        raw=reply.body.decode("utf-8") if call.keep_raw else None,
+    )
