@@ -90,7 +90,9 @@ class ToyConnector(Connector):
 def read_balance(reply: Reply, call: Call[Any]) -> Result[Balance]:
     """Map the toy body; 5xx and 429 are retryable provider errors, 401 authentication."""
     if reply.status == 401:
-        raise AuthenticationError("bad key", connector=call.connector, capability=call.capability, status=401)
+        raise AuthenticationError(
+            "bad key", connector=call.connector, capability=call.capability, status=401
+        )
     if reply.status >= 400:
         retry = RetryAdvice.NOW if reply.status >= 500 or reply.status == 429 else RetryAdvice.NEVER
         raise ProviderError(

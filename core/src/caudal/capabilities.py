@@ -37,7 +37,7 @@ def balance(connector: Connector) -> Operation[Any] | None:
 
 @hookspec(firstresult=True)
 def contributions(connector: Connector) -> Operation[Any] | None:
-    """The operation that fetches credited social-security contributions (records: `Contribution`)."""
+    """The operation that fetches credited social-security contributions (`Contribution`)."""
 
 
 @hookspec(firstresult=True)

@@ -75,7 +75,9 @@ class Connector:
                     connector=self.name,
                 ) from None
         elif overrides:
-            raise ConfigurationError("pass either a settings object or overrides", connector=self.name)
+            raise ConfigurationError(
+                "pass either a settings object or overrides", connector=self.name
+            )
         self.settings = settings
         self._hooks = pluggy.PluginManager(PROJECT)
         self._hooks.add_hookspecs(_capabilities)
@@ -91,7 +93,7 @@ class Connector:
         self._sync = SyncRunner(settings, auth, headers)
         self._async = AsyncRunner(settings, auth, headers)
 
-    # -- what subclasses may override ---------------------------------------------------------
+    # -- what subclasses may override ----------------------------------------------------------
 
     def http_auth(self) -> httpx.Auth | None:
         """The httpx auth flow for every request (basic, bearer, OAuth2 token fetch)."""
@@ -107,7 +109,7 @@ class Connector:
             "this connector never issues multi-factor challenges", connector=self.name
         )
 
-    # -- the capability calls -----------------------------------------------------------------
+    # -- the capability calls ------------------------------------------------------------------
 
     @overload
     def balance(
@@ -119,7 +121,7 @@ class Connector:
         self, *, callback_url: str | None = None, keep_raw: bool = False, **params: Any
     ) -> Result[Balance] | Pending:
         """Account balances. With `callback_url` the provider delivers later: a `Pending`."""
-        return self.call("balance", params, callback_url=callback_url, keep_raw=keep_raw)  # type: ignore[no-any-return]
+        return self.call("balance", params, callback_url=callback_url, keep_raw=keep_raw)
 
     @overload
     async def abalance(
@@ -133,7 +135,7 @@ class Connector:
         self, *, callback_url: str | None = None, keep_raw: bool = False, **params: Any
     ) -> Result[Balance] | Pending:
         """Async twin of `balance`."""
-        return await self.acall("balance", params, callback_url=callback_url, keep_raw=keep_raw)  # type: ignore[no-any-return]
+        return await self.acall("balance", params, callback_url=callback_url, keep_raw=keep_raw)
 
     @overload
     def contributions(
@@ -147,7 +149,7 @@ class Connector:
         self, *, callback_url: str | None = None, keep_raw: bool = False, **params: Any
     ) -> Result[Contribution] | Pending:
         """Credited social-security contributions."""
-        return self.call("contributions", params, callback_url=callback_url, keep_raw=keep_raw)  # type: ignore[no-any-return]
+        return self.call("contributions", params, callback_url=callback_url, keep_raw=keep_raw)
 
     @overload
     async def acontributions(
@@ -161,7 +163,7 @@ class Connector:
         self, *, callback_url: str | None = None, keep_raw: bool = False, **params: Any
     ) -> Result[Contribution] | Pending:
         """Async twin of `contributions`."""
-        return await self.acall(  # type: ignore[no-any-return]
+        return await self.acall(
             "contributions", params, callback_url=callback_url, keep_raw=keep_raw
         )
 
@@ -175,21 +177,23 @@ class Connector:
         self, *, callback_url: str | None = None, keep_raw: bool = False, **params: Any
     ) -> Result[Loan] | Pending:
         """The account holder's loans."""
-        return self.call("loans", params, callback_url=callback_url, keep_raw=keep_raw)  # type: ignore[no-any-return]
+        return self.call("loans", params, callback_url=callback_url, keep_raw=keep_raw)
 
     @overload
     async def aloans(
         self, *, callback_url: None = None, keep_raw: bool = False, **params: Any
     ) -> Result[Loan]: ...
     @overload
-    async def aloans(self, *, callback_url: str, keep_raw: bool = False, **params: Any) -> Pending: ...
+    async def aloans(
+        self, *, callback_url: str, keep_raw: bool = False, **params: Any
+    ) -> Pending: ...
     async def aloans(
         self, *, callback_url: str | None = None, keep_raw: bool = False, **params: Any
     ) -> Result[Loan] | Pending:
         """Async twin of `loans`."""
-        return await self.acall("loans", params, callback_url=callback_url, keep_raw=keep_raw)  # type: ignore[no-any-return]
+        return await self.acall("loans", params, callback_url=callback_url, keep_raw=keep_raw)
 
-    # -- the generic machinery ----------------------------------------------------------------
+    # -- the generic machinery -----------------------------------------------------------------
 
     def operation(self, capability: str) -> Operation[Any]:
         """The operation for `capability`, through any extension wrappers."""
@@ -218,13 +222,20 @@ class Connector:
                 capability=capability,
             )
         call = Call(
-            self.name, capability, self._params(operation, capability, params), callback_url, keep_raw
+            self.name,
+            capability,
+            self._params(operation, capability, params),
+            callback_url,
+            keep_raw,
         )
         return operation, call, operation.request(call)
 
-    def _params(self, operation: Operation[Any], capability: str, params: dict[str, Any]) -> BaseModel:
+    def _params(
+        self, operation: Operation[Any], capability: str, params: dict[str, Any]
+    ) -> BaseModel:
         try:
-            return operation.params.model_validate(params)
+            validated: BaseModel = operation.params.model_validate(params)
+            return validated
         except ValidationError as exc:
             accepted = ", ".join(operation.params.model_fields) or "none"
             raise ConfigurationError(
@@ -245,7 +256,7 @@ class Connector:
         operation, call, request = self.prepare(
             capability, params, callback_url=callback_url, keep_raw=keep_raw
         )
-        return self._sync.run(request, operation.read, call)  # type: ignore[no-any-return]
+        return self._sync.run(request, operation.read, call)
 
     async def acall(
         self,
@@ -259,7 +270,7 @@ class Connector:
         operation, call, request = self.prepare(
             capability, params, callback_url=callback_url, keep_raw=keep_raw
         )
-        return await self._async.run(request, operation.read, call)  # type: ignore[no-any-return]
+        return await self._async.run(request, operation.read, call)
 
     def parse(self, capability: str, body: bytes | str, *, keep_raw: bool = False) -> Result[Any]:
         """Map a raw provider body (a callback delivery, a stored response) with no I/O."""
@@ -268,16 +279,11 @@ class Connector:
         from .runtime._http import read_reply
 
         raw = body.encode() if isinstance(body, str) else body
-        outcome = read_reply(Reply(200, raw), operation.read, call)
-        if not isinstance(outcome, Result):
-            raise MappingError(
-                "body is an acknowledgement of a pending request, not a result",
-                connector=self.name,
-                capability=capability,
-            )
-        return outcome
+        return self._result(read_reply(Reply(200, raw), operation.read, call), call)
 
-    def _resume(self, challenge: Challenge, token: str) -> tuple[Operation[Any], Call[Any], Request]:
+    def _resume(
+        self, challenge: Challenge, token: str
+    ) -> tuple[Operation[Any], Call[Any], Request]:
         if challenge.connector != self.name:
             raise ConfigurationError(
                 f"challenge belongs to connector {challenge.connector!r}", connector=self.name
@@ -296,14 +302,23 @@ class Connector:
     def resume(self, challenge: Challenge, token: str) -> Result[Any]:
         """Answer a multi-factor challenge with the end user's token and get the data."""
         operation, call, request = self._resume(challenge, token)
-        return self._sync.run(request, operation.read, call)  # type: ignore[no-any-return]
+        return self._result(self._sync.run(request, operation.read, call), call)
 
     async def aresume(self, challenge: Challenge, token: str) -> Result[Any]:
         """Async twin of `resume`."""
         operation, call, request = self._resume(challenge, token)
-        return await self._async.run(request, operation.read, call)  # type: ignore[no-any-return]
+        return self._result(await self._async.run(request, operation.read, call), call)
 
-    # -- lifecycle ------------------------------------------------------------------------------
+    def _result(self, outcome: Result[Any] | Pending, call: Call[Any]) -> Result[Any]:
+        if not isinstance(outcome, Result):
+            raise MappingError(
+                "body is an acknowledgement of a pending request, not a result",
+                connector=call.connector,
+                capability=call.capability,
+            )
+        return outcome
+
+    # -- lifecycle -----------------------------------------------------------------------------
 
     def close(self) -> None:
         """Close the sync connection pool (the async one closes with `aclose`)."""
@@ -333,4 +348,3 @@ class Connector:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r} base_url={self.settings.base_url!r}>"
-

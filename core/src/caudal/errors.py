@@ -1,15 +1,15 @@
 """The typed error tree. Every message names the connector and capability; none holds a secret.
 
-    CaudalError
-    ├── ConfigurationError      bad settings or call parameters; fix the call, do not retry
-    │   └── UnsupportedCapability
-    ├── PluginError             a plugin could not be loaded (names plugin, distribution, reason)
-    ├── TransportError          the provider could not be reached or answered garbage over HTTP
-    ├── ProviderError           the provider answered with an error (code, message, request id, advice)
-    │   ├── AuthenticationError
-    │   └── ChallengeRequired   multi-factor: answer `e.challenge` with `conn.resume`
-    ├── ChallengeExpired        the challenge's session ran out before it was answered
-    └── MappingError            the provider's body does not fit its documented shape (JSON path)
+CaudalError
+├── ConfigurationError      bad settings or call parameters; fix the call, do not retry
+│   └── UnsupportedCapability
+├── PluginError             a plugin could not be loaded (names plugin, distribution, reason)
+├── TransportError          the provider could not be reached or answered garbage over HTTP
+├── ProviderError           the provider answered with an error (code, message, request id, advice)
+│   ├── AuthenticationError
+│   └── ChallengeRequired   multi-factor: answer `e.challenge` with `conn.resume`
+├── ChallengeExpired        the challenge's session ran out before it was answered
+└── MappingError            the provider's body does not fit its documented shape (JSON path)
 """
 
 from __future__ import annotations

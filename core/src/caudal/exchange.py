@@ -66,8 +66,6 @@ class Call(Generic[P]):
     keep_raw: bool = False
 
 
-
-
 @dataclass(frozen=True, slots=True)
 class Operation(Generic[P]):
     """How one capability is fetched and read. `callbacks`: accepts `callback_url=`."""

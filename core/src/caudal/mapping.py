@@ -29,8 +29,8 @@ def _refuse_constant(name: str) -> NoReturn:
 
 
 def load_json(body: bytes | str) -> Any:
-    """Decode JSON with every number exact: decimals as `Decimal`, integers as `int`."""
-    return json.loads(body, parse_float=Decimal, parse_constant=_refuse_constant)
+    """Decode JSON with every number as the `Decimal` of its text (`-0` and `1.10` included)."""
+    return json.loads(body, parse_float=Decimal, parse_int=Decimal, parse_constant=_refuse_constant)
 
 
 def json_path(loc: Sequence[int | str]) -> str:

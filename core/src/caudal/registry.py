@@ -154,7 +154,7 @@ class Registry:
         registry._extensions = list(extensions)
         return registry
 
-    # -- discovery without imports ---------------------------------------------------------------
+    # -- discovery without imports -------------------------------------------------------------
 
     def _all_entries(self) -> dict[str, list[_Entry]]:
         if self._entries is None:
@@ -183,11 +183,16 @@ class Registry:
         entries = self._all_entries().get(name)
         if not entries:
             known = ", ".join(self.names()) or "none installed"
-            raise PluginError(name, None, f"no such connector (available: {known})", status="import error")
+            raise PluginError(
+                name, None, f"no such connector (available: {known})", status="import error"
+            )
         if len(entries) > 1:
             dists = ", ".join(sorted(str(e.distribution) for e in entries))
             raise PluginError(
-                name, dists, f"the name is provided by several distributions: {dists}", status="duplicate"
+                name,
+                dists,
+                f"the name is provided by several distributions: {dists}",
+                status="duplicate",
             )
         return entries[0]
 
@@ -199,21 +204,33 @@ class Registry:
             try:
                 spec = importlib.util.find_spec(top)
                 locations = list(spec.submodule_search_locations or []) if spec else []
-                path = next((Path(p) / MANIFEST_FILE for p in locations if (Path(p) / MANIFEST_FILE).is_file()), None)
+                path = next(
+                    (
+                        Path(p) / MANIFEST_FILE
+                        for p in locations
+                        if (Path(p) / MANIFEST_FILE).is_file()
+                    ),
+                    None,
+                )
                 if path is None:
                     raise FileNotFoundError(f"package {top!r} has no {MANIFEST_FILE}")
                 cached = tomllib.loads(path.read_text(encoding="utf-8"))
             except (OSError, ValueError, ImportError) as exc:
-                cached = PluginError(entry.point.name, entry.distribution, str(exc), status="invalid manifest")
+                cached = PluginError(
+                    entry.point.name, entry.distribution, str(exc), status="invalid manifest"
+                )
             self._manifests[top] = cached
         if isinstance(cached, PluginError):
-            raise PluginError(entry.point.name, entry.distribution, cached.reason, status=cached.status)
+            raise PluginError(
+                entry.point.name, entry.distribution, cached.reason, status=cached.status
+            )
         section = cached.get("connectors", {}).get(entry.point.name)
         if not isinstance(section, dict):
             raise PluginError(
                 entry.point.name,
                 entry.distribution,
-                f"{MANIFEST_FILE} of package {top!r} has no [connectors.{entry.point.name!r}] table",
+                f"{MANIFEST_FILE} of package {top!r} has no "
+                f"[connectors.{entry.point.name!r}] table",
                 status="invalid manifest",
             )
         return {"api": cached.get("api"), **section}
@@ -243,9 +260,11 @@ class Registry:
                 api=data.get("api"),
             )
         except ValueError as exc:
-            raise PluginError(name, entry.distribution, str(exc), status="invalid manifest") from None
+            raise PluginError(
+                name, entry.distribution, str(exc), status="invalid manifest"
+            ) from None
 
-    # -- loading ------------------------------------------------------------------------------------
+    # -- loading -------------------------------------------------------------------------------
 
     def load(self, name: str) -> type[Connector]:
         """The connector class for `name`, importing only its plugin."""
@@ -259,7 +278,10 @@ class Registry:
         loaded = self._import(entry)
         if not (isinstance(loaded, type) and issubclass(loaded, Connector)):
             raise PluginError(
-                name, entry.distribution, f"{entry.point.value} is not a Connector subclass", status="not a connector"
+                name,
+                entry.distribution,
+                f"{entry.point.value} is not a Connector subclass",
+                status="not a connector",
             )
         implemented = capabilities_of(loaded)
         if set(manifest.capabilities) != implemented or loaded.name != name:
@@ -277,12 +299,11 @@ class Registry:
         from stevedore import NamedExtensionManager
 
         failures: list[BaseException] = []
-        manager = NamedExtensionManager(
+        manager: NamedExtensionManager[Any] = NamedExtensionManager(
             self._group,
             names=[entry.point.name],
             invoke_on_load=False,
             on_load_failure_callback=lambda _mgr, _ep, exc: failures.append(exc),
-            verify_requirements=False,
         )
         if failures or not manager.extensions:
             exc = failures[0] if failures else ImportError("entry point did not load")
@@ -311,14 +332,20 @@ class Registry:
             except Exception as exc:
                 status, reason = _classify_import_failure(exc, point.module.split(".")[0])
             self._extension_status.append(
-                PluginStatus(name=point.name, kind="extension", status=status, distribution=dist, reason=reason)
+                PluginStatus(
+                    name=point.name,
+                    kind="extension",
+                    status=status,
+                    distribution=dist,
+                    reason=reason,
+                )
             )
 
     def get(self, name: str, **settings: Any) -> Connector:
         """A ready connector; settings from `CAUDAL_<PROVIDER>_*` env vars or these overrides."""
         return self.load(name)(extensions=self.extensions(), **settings)
 
-    # -- health -------------------------------------------------------------------------------------
+    # -- health --------------------------------------------------------------------------------
 
     def doctor(self) -> list[PluginStatus]:
         """Load every plugin and report each one's state; never raises for a broken plugin."""
@@ -342,7 +369,7 @@ class Registry:
                 report.append(
                     PluginStatus(
                         name=name,
-                        status=exc.status,  # type: ignore[arg-type]
+                        status=exc.status,
                         distribution=exc.distribution or dist,
                         version=version,
                         reason=exc.reason,

@@ -30,11 +30,13 @@ __all__ = [
 
 def json_schema() -> dict[str, object]:
     """JSON Schema (2020-12) of every canonical type, for docs and compatibility checks."""
+    from pydantic import BaseModel
     from pydantic.json_schema import models_json_schema
 
-    models = [Balance, Contribution, Loan, Result[Balance], Result[Contribution], Result[Loan]]
+    models: list[type[BaseModel]] = [Balance, Contribution, Loan, Pending, Challenge]
+    models += [Result[Balance], Result[Contribution], Result[Loan]]
     _, schema = models_json_schema(
-        [(m, "serialization") for m in (*models, Pending, Challenge)],
+        [(m, "serialization") for m in models],
         title="caudal canonical model",
     )
     return schema

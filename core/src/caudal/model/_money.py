@@ -42,7 +42,9 @@ def _check_currency(code: str) -> str:
 def _refuse_float(value: Any) -> Any:
     # A float has already lost the provider's digits; accepting it would hide that.
     if isinstance(value, float):
-        raise ValueError("amounts must be Decimal, int or str, never float (a float has lost digits)")
+        raise ValueError(
+            "amounts must be Decimal, int or str, never float (a float has lost digits)"
+        )
     return value
 
 

@@ -9,9 +9,10 @@ import httpx
 
 from ..errors import CaudalError
 from ..exchange import Call, Reply, Request
+from ..model import Pending, Result
+from ..settings import ConnectorSettings
 from ._http import Reader, build, client_options, read_reply, reply_of, too_large, transport_error
 from ._retry import Attempts
-from ..settings import ConnectorSettings
 
 __all__ = ["AsyncRunner"]
 
@@ -41,7 +42,7 @@ class AsyncRunner:
             self._loop = loop
         return self._client
 
-    async def run(self, request: Request, read: Reader, call: Call[Any]) -> Any:
+    async def run(self, request: Request, read: Reader, call: Call[Any]) -> Result[Any] | Pending:
         """Send `request`, read the reply, retrying as the errors advise."""
         attempts = Attempts(self._settings)
         while True:

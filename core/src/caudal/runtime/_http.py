@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from ..errors import RetryAdvice, TransportError
 from ..exchange import Call, Reply, Request
+
+if TYPE_CHECKING:
+    from ..model import Pending, Result
 from ..mapping import mapping_errors
 from ..settings import ConnectorSettings
 
 __all__ = ["client_options", "read_reply", "too_large", "transport_error", "url_of"]
 
-Reader = Callable[[Reply, Call[Any]], Any]
+Reader = Callable[[Reply, Call[Any]], "Result[Any] | Pending"]
 
 
 def client_options(
@@ -52,7 +55,9 @@ def url_of(request: httpx.Request) -> str:
     return f"{u.scheme}://{u.host}{f':{u.port}' if u.port else ''}{u.path}"
 
 
-def transport_error(exc: httpx.HTTPError, request: httpx.Request, call: Call[Any]) -> TransportError:
+def transport_error(
+    exc: httpx.HTTPError, request: httpx.Request, call: Call[Any]
+) -> TransportError:
     """A typed, secret-free error for an httpx failure."""
     where = url_of(request)
     if isinstance(exc, httpx.TimeoutException):
@@ -74,7 +79,7 @@ def too_large(limit: int, request: httpx.Request, call: Call[Any]) -> TransportE
     )
 
 
-def read_reply(reply: Reply, read: Reader, call: Call[Any]) -> Any:
+def read_reply(reply: Reply, read: Reader, call: Call[Any]) -> Result[Any] | Pending:
     """Run the connector's reader; anything but a typed caudal error becomes a MappingError."""
     with mapping_errors(call):
         return read(reply, call)

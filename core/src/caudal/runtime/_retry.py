@@ -47,7 +47,7 @@ class Attempts:
 
     def delay_after(self, error: CaudalError) -> float | None:
         """Seconds to wait before the next attempt, or None to give up and raise `error`."""
-        advice = getattr(error, "retry", RetryAdvice.NEVER)
+        advice: RetryAdvice = getattr(error, "retry", RetryAdvice.NEVER)
         if self.count >= self._settings.max_attempts:
             return None
         retry_after = error.retry_after if isinstance(error, ProviderError) else None
@@ -55,7 +55,7 @@ class Attempts:
         if advice is RetryAdvice.NOW:
             s = self._settings
             backoff = min(s.max_backoff, s.backoff * 2 ** (self.count - 1))
-            delay = backoff * (0.5 + self._rng.random() / 2)
+            delay: float = backoff * (0.5 + self._rng.random() / 2)
             if wait_for is not None:
                 delay = max(delay, wait_for)
         elif advice is RetryAdvice.LATER and wait_for is not None:

@@ -10,9 +10,10 @@ import httpx
 
 from ..errors import CaudalError
 from ..exchange import Call, Reply, Request
+from ..model import Pending, Result
+from ..settings import ConnectorSettings
 from ._http import Reader, build, client_options, read_reply, reply_of, too_large, transport_error
 from ._retry import Attempts
-from ..settings import ConnectorSettings
 
 __all__ = ["SyncRunner"]
 
@@ -38,7 +39,7 @@ class SyncRunner:
                     self._client = httpx.Client(**opts)
         return self._client
 
-    def run(self, request: Request, read: Reader, call: Call[Any]) -> Any:
+    def run(self, request: Request, read: Reader, call: Call[Any]) -> Result[Any] | Pending:
         """Send `request`, read the reply, retrying as the errors advise."""
         attempts = Attempts(self._settings)
         while True:

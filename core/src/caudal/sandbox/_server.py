@@ -35,16 +35,18 @@ def load_emulators(group: str = SANDBOX_GROUP) -> list[Emulator]:
             emulator = loaded() if callable(loaded) and not isinstance(loaded, Emulator) else loaded
         except Exception as exc:
             dist = point.dist.name if point.dist else None
-            raise PluginError(point.name, dist, f"{type(exc).__name__}: {exc}", status="import error") from exc
+            raise PluginError(
+                point.name, dist, f"{type(exc).__name__}: {exc}", status="import error"
+            ) from exc
         if not isinstance(emulator, Emulator):
-            raise PluginError(point.name, None, "entry point did not give an Emulator", status="not a connector")
+            raise PluginError(
+                point.name, None, "entry point did not give an Emulator", status="not a connector"
+            )
         found.append(emulator)
     return found
 
 
-def app(
-    emulators: Sequence[Emulator], extra: Mapping[str, ASGIApp] | None = None
-) -> Starlette:
+def app(emulators: Sequence[Emulator], extra: Mapping[str, ASGIApp] | None = None) -> Starlette:
     """One ASGI app: each emulator under `/<name>`, extra apps (webhooks) under their prefixes."""
     routes: list[BaseRoute] = [Mount(f"/{e.name}", routes=list(e.routes)) for e in emulators]
     routes += [Mount(prefix, app=sub) for prefix, sub in (extra or {}).items()]
@@ -72,20 +74,27 @@ class Sandbox:
         try:
             return self._by_connector[connector]
         except KeyError:
-            raise ConfigurationError("no sandbox emulator serves this connector", connector=connector) from None
+            raise ConfigurationError(
+                "no sandbox emulator serves this connector", connector=connector
+            ) from None
 
     def base_url(self, connector: str) -> str:
         return f"{self.url}/{self.emulator(connector).name}"
 
     def settings(self, connector: str) -> dict[str, Any]:
         """Keyword settings for `registry.get(connector, **...)` that talk to this sandbox."""
-        return {**self.emulator(connector).settings[connector], "base_url": self.base_url(connector)}
+        return {
+            **self.emulator(connector).settings[connector],
+            "base_url": self.base_url(connector),
+        }
 
     def call_params(self, connector: str, capability: str) -> dict[str, Any]:
         """Parameters of a call that succeeds against this sandbox."""
         return dict(self.emulator(connector).call_params.get(connector, {}).get(capability, {}))
 
-    def connect(self, connector: str, registry: Registry | None = None, **overrides: Any) -> Connector:
+    def connect(
+        self, connector: str, registry: Registry | None = None, **overrides: Any
+    ) -> Connector:
         """A connector from `registry` (default: the process-wide one) aimed at this sandbox."""
         if registry is None:
             from .. import registry as default_registry
@@ -107,7 +116,12 @@ def serve(
 
     chosen = load_emulators() if emulators is None else list(emulators)
     config = uvicorn.Config(
-        app(chosen, extra), host=host, port=port, log_level="warning", lifespan="off", access_log=False
+        app(chosen, extra),
+        host=host,
+        port=port,
+        log_level="warning",
+        lifespan="off",
+        access_log=False,
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="caudal-sandbox", daemon=True)

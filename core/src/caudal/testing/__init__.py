@@ -20,9 +20,9 @@ __all__ = ["decimals_in", "mapping_suite", "mutations", "strategies"]
 def __getattr__(name: str) -> Any:
     # Lazy, so that pytest can load the fixtures plugin without importing hypothesis.
     if name == "strategies":
-        from . import strategies
+        import importlib
 
-        return strategies
+        return importlib.import_module(f"{__name__}.strategies")
     if name in {"decimals_in", "mapping_suite", "mutations"}:
         from . import _mapping
 

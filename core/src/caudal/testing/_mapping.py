@@ -114,7 +114,9 @@ def mapping_suite(
     record_type = CAPABILITIES[capability]
     # A larger profile (`make fuzz`) raises the count; CI keeps the suite's own.
     conf = settings(
-        max_examples=max(max_examples, settings.default.max_examples), deadline=None, suppress_health_check=[HealthCheck.too_slow]
+        max_examples=max(max_examples, settings().max_examples),
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow],
     )
 
     def make() -> Connector:
@@ -136,7 +138,8 @@ def mapping_suite(
             for item in make().parse(capability, json_text(body)):
                 for amount in decimals_in(item):
                     assert _digits(amount) in raw, (
-                        f"{amount!r} in {type(item).__name__} is not digit for digit a number of the body"
+                        f"{amount!r} in {type(item).__name__} is not, digit for digit,"
+                        " a number of the raw body"
                     )
 
         @conf
@@ -152,13 +155,14 @@ def mapping_suite(
         def test_schema_break_names_the_field(self, data: st.DataObject, body: Any) -> None:
             path, broken = data.draw(mutations(body), label="mutation")
             where = json_path(path)
+            error: MappingError | None = None
             try:
                 make().parse(capability, json_text(broken))
             except MappingError as exc:
-                assert exc.path.startswith(where), f"broke {where} but the error names {exc.path}"
-                assert exc.connector == connector.name and exc.capability == capability
-            else:
-                raise AssertionError(f"broke {where} with a wrong type and the mapping accepted it")
+                error = exc
+            assert error is not None, f"broke {where} with a wrong type; the mapping accepted it"
+            assert error.path.startswith(where), f"broke {where} but the error names {error.path}"
+            assert (error.connector, error.capability) == (connector.name, capability)
 
     MappingProperties.__name__ = f"MappingProperties_{connector.__name__}_{capability}"
     return MappingProperties

@@ -59,7 +59,7 @@ def json_text(value: Any) -> str:
     return json.dumps(value)
 
 
-# -- canonical building blocks ---------------------------------------------------------------------
+# -- canonical building blocks -----------------------------------------------------------------
 
 
 def currencies() -> st.SearchStrategy[str]:
@@ -163,10 +163,12 @@ def datetimes(*, colon: bool = True) -> st.SearchStrategy[str]:
     ).map(text)
 
 
-# -- raw models -------------------------------------------------------------------------------------
+# -- raw models --------------------------------------------------------------------------------
 
 
-def from_model(model: type[BaseModel], overrides: Overrides | None = None) -> st.SearchStrategy[Any]:
+def from_model(
+    model: type[BaseModel], overrides: Overrides | None = None
+) -> st.SearchStrategy[Any]:
     """JSON-ready bodies that validate against the raw pydantic `model`.
 
     `overrides` maps dotted field paths (JSON keys, list levels skipped, as provider docs write
@@ -180,7 +182,11 @@ def _model(model: type[BaseModel], path: str, overrides: Overrides) -> st.Search
     required: dict[str, st.SearchStrategy[Any]] = {}
     optional: dict[str, st.SearchStrategy[Any]] = {}
     for name, info in model.model_fields.items():
-        key = info.validation_alias if isinstance(info.validation_alias, str) else (info.alias or name)
+        key = (
+            info.validation_alias
+            if isinstance(info.validation_alias, str)
+            else (info.alias or name)
+        )
         sub = f"{path}.{key}" if path else key
         annotation: Any = info.annotation
         if info.metadata:
@@ -190,7 +196,7 @@ def _model(model: type[BaseModel], path: str, overrides: Overrides) -> st.Search
     return st.fixed_dictionaries(required, optional=optional)
 
 
-def _of(tp: Any, path: str, overrides: Overrides) -> st.SearchStrategy[Any]:  # noqa: C901, PLR0911, PLR0912
+def _of(tp: Any, path: str, overrides: Overrides) -> st.SearchStrategy[Any]:
     if path in overrides:
         return overrides[path]
     origin = get_origin(tp)
@@ -198,7 +204,9 @@ def _of(tp: Any, path: str, overrides: Overrides) -> st.SearchStrategy[Any]:  # 
         base, *meta = get_args(tp)
         if any(isinstance(m, AfterValidator) and m.func is _check_currency for m in meta):
             return currencies()
-        pattern = next((getattr(m, "pattern", None) for m in meta if getattr(m, "pattern", None)), None)
+        pattern = next(
+            (getattr(m, "pattern", None) for m in meta if getattr(m, "pattern", None)), None
+        )
         if pattern:
             return st.from_regex(pattern, fullmatch=True)
         return _of(base, path, overrides)
@@ -209,7 +217,9 @@ def _of(tp: Any, path: str, overrides: Overrides) -> st.SearchStrategy[Any]:  # 
     if origin in (list, tuple, typing.Sequence):
         return st.lists(_of(get_args(tp)[0], path, overrides), max_size=5)
     if origin is dict:
-        return st.dictionaries(st.text(max_size=8), _of(get_args(tp)[1], path, overrides), max_size=3)
+        return st.dictionaries(
+            st.text(max_size=8), _of(get_args(tp)[1], path, overrides), max_size=3
+        )
     if tp is type(None):
         return st.none()
     if isinstance(tp, type):
@@ -228,7 +238,7 @@ def _of(tp: Any, path: str, overrides: Overrides) -> st.SearchStrategy[Any]:  # 
         if issubclass(tp, date):
             return st.dates(date(2000, 1, 1), date(2099, 12, 31)).map(date.isoformat)
         if issubclass(tp, str | SecretStr):
-            return st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=24)
+            return st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=24)
     if tp is Any:
         return st.one_of(st.none(), st.text(max_size=8), st.integers())
     raise TypeError(f"no strategy for {tp!r} at {path!r}; pass one in overrides={{{path!r}: ...}}")

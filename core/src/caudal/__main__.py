@@ -1,0 +1,5 @@
+"""`python -m caudal` runs the command line."""
+
+from .cli import main
+
+main()
