@@ -1,0 +1,140 @@
+"""afc.cl: the Chilean unemployment-insurance fund (AFC), through Khipu.
+
+- `balance`: the account's "Saldo en cuenta" -> one `booked` Balance in CLP, `units` in fund
+  cuotas, dated by `CreationDate`, with one `FundShare` per employer (`Details`).
+- `contributions`: the last credited contributions of a `period` -> one Contribution each.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, Field
+
+import caudal
+from caudal import Balance, BalanceKind, Call, Contribution, FundShare, Money, Operation, Party
+from caudal.mapping import mapping_errors
+
+from . import raw
+from .base import Endpoint, KhipuConnector, KhipuParams
+
+__all__ = ["BALANCE", "CONTRIBUTIONS", "AfcConnector", "BalanceParams", "ContributionsParams"]
+
+CLP = "CLP"
+"""AFC amounts are whole Chilean pesos; Khipu does not send a currency for them."""
+
+
+def _clp(amount: Decimal) -> Money:
+    return Money(amount=amount, currency=CLP)
+
+
+def _employer(rut: str, name: str) -> Party:
+    # Khipu's own examples carry RUTs whose check digit fails: such a record is kept, flagged.
+    return Party.rut(rut, name)
+
+
+# -- balance -----------------------------------------------------------------------------------
+
+
+class BalanceParams(KhipuParams):
+    """afc.cl balance takes only the end user's credential."""
+
+
+def _share(detail: raw.AmountDetail) -> FundShare:
+    return FundShare(
+        employer=_employer(detail.EmployerId, detail.EmployerName),
+        amount=_clp(detail.Amount),
+        units=detail.AmountCuota,
+    )
+
+
+def balance_records(data: raw.AfcBalanceData, call: Call[Any]) -> tuple[Balance, ...]:
+    """One booked CLP balance with its cuotas and a per-employer breakdown."""
+    account = data.ContributionsBalance
+    base = "$.Data.ContributionsBalance"
+    breakdown = []
+    for i, detail in enumerate(account.Details):
+        with mapping_errors(call, f"{base}.Details[{i}]"):
+            breakdown.append(_share(detail))
+    with mapping_errors(call, base):
+        balance = Balance(
+            kind=BalanceKind.BOOKED,
+            provider_kind="ContributionsBalance",
+            amount=_clp(account.TotalBalance),
+            as_of=account.CreationDate,
+            units=account.TotalBalanceCuota,
+            breakdown=tuple(breakdown),
+        )
+    return (balance,)
+
+
+BALANCE = Endpoint(
+    path="/v1/cl/services/afc.cl/balance",
+    params=BalanceParams,
+    body=raw.RequestBody[raw.BalanceRequestData],
+    data=raw.AfcBalanceData,
+    records=balance_records,
+)
+
+
+# -- contributions -----------------------------------------------------------------------------
+
+
+def _year_as_text(value: Any) -> Any:
+    # `period=2024` is as natural as `period="2024"`; Khipu wants a string.
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+class ContributionsParams(KhipuParams):
+    """afc.cl contributions: the period to read (e.g. `"2024"`); omitted, Khipu's latest."""
+
+    period: Annotated[str | None, BeforeValidator(_year_as_text), Field(min_length=1)] = None
+
+    def request_fields(self) -> dict[str, Any]:
+        return {"Period": self.period}
+
+
+def _contribution(item: raw.PaidContribution) -> Contribution:
+    return Contribution(
+        period=item.ContributionDate,
+        employer=_employer(item.EmployerId, item.EmployerName),
+        paid_on=item.PaymentDate,
+        taxable_income=_clp(item.TaxableIncome),
+        amount=_clp(item.TaxedAmount),
+    )
+
+
+def contribution_records(data: raw.AfcContributionsData, call: Call[Any]) -> list[Contribution]:
+    """One Contribution per `PaidContributions` item, in Khipu's order."""
+    records = []
+    for i, item in enumerate(data.PaidContributions):
+        with mapping_errors(call, f"$.Data.PaidContributions[{i}]"):
+            records.append(_contribution(item))
+    return records
+
+
+CONTRIBUTIONS = Endpoint(
+    path="/v1/cl/services/afc.cl/last-credited-contribution",
+    params=ContributionsParams,
+    body=raw.RequestBody[raw.ContributionsRequestData],
+    data=raw.AfcContributionsData,
+    records=contribution_records,
+)
+
+
+class AfcConnector(KhipuConnector):
+    """AFC Chile (seguro de cesantía): fund balance and credited contributions, via Khipu."""
+
+    name = "afc.cl"
+    title = "AFC Chile via Khipu"
+
+    @caudal.capability("balance")
+    def balance_operation(self) -> Operation[BalanceParams]:
+        """The AFC account balance in CLP and cuotas, per employer."""
+        return self.khipu_operation(BALANCE)
+
+    @caudal.capability("contributions")
+    def contributions_operation(self) -> Operation[ContributionsParams]:
+        """The last credited contributions of a period."""
+        return self.khipu_operation(CONTRIBUTIONS)

@@ -1,0 +1,146 @@
+"""bancosecurity.cl: Banco Security (Chile), through Khipu.
+
+- `balance` (business current account): one Balance per raw entry. `Type` gives the kind
+  (ClosingAvailable -> available, ClosingBooked -> booked, Withheld -> blocked, anything else
+  -> other, Khipu's word kept in `provider_kind`); a Debit is a negative amount; the time keeps
+  its UTC offset.
+- `loans` (personal): one Loan per raw entry; `LoanNumber` kept as the exact string.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import Field
+
+import caudal
+from caudal import Balance, BalanceKind, Call, Loan, Money, Operation
+from caudal.mapping import mapping_errors
+from caudal.model import CurrencyCode
+
+from . import raw
+from .base import Endpoint, KhipuConnector, KhipuParams
+
+__all__ = ["BALANCE", "KINDS", "LOANS", "BalanceParams", "BancoSecurityConnector", "LoansParams"]
+
+KINDS: dict[str, BalanceKind] = {
+    "ClosingAvailable": BalanceKind.AVAILABLE,
+    "ClosingBooked": BalanceKind.BOOKED,
+    "Withheld": BalanceKind.BLOCKED,
+}
+"""Khipu balance `Type` -> canonical kind; any other type maps to `other`, its name kept."""
+
+
+# -- balance -----------------------------------------------------------------------------------
+
+
+class BalanceParams(KhipuParams):
+    """Which account: its number (a string, leading zeros matter) and, if needed, its currency."""
+
+    account_number: Annotated[str, Field(min_length=1)]
+    currency: CurrencyCode | None = None
+
+    def request_fields(self) -> dict[str, Any]:
+        return {"AccountNumber": self.account_number, "Currency": self.currency}
+
+
+def signed(amount: Decimal, indicator: Literal["Credit", "Debit"]) -> Decimal:
+    """The signed amount: Khipu's amounts are unsigned, the sign is `CreditDebitIndicator`.
+
+    Negation is `copy_negate`, which is exact; unary minus rounds to the decimal context's 28
+    digits. A zero is a zero whatever the indicator (UK Open Banking counts it as Credit), so no
+    `-0` ever reaches the host app.
+    """
+    if amount.is_zero():
+        return amount.copy_abs()
+    return amount.copy_negate() if indicator == "Debit" else amount
+
+
+def _balance(entry: raw.BankBalance) -> Balance:
+    return Balance(
+        account_id=entry.AccountId,
+        kind=KINDS.get(entry.Type, BalanceKind.OTHER),
+        provider_kind=entry.Type,
+        amount=Money(
+            amount=signed(entry.Amount.Amount, entry.CreditDebitIndicator),
+            currency=entry.Amount.Currency,
+        ),
+        as_of=entry.DateTime,
+    )
+
+
+def balance_records(data: raw.BankBalancesData, call: Call[Any]) -> list[Balance]:
+    """One Balance per raw `Balance` entry, in Khipu's order."""
+    records = []
+    for i, entry in enumerate(data.Balance):
+        with mapping_errors(call, f"$.Data.Balance[{i}]"):
+            records.append(_balance(entry))
+    return records
+
+
+BALANCE = Endpoint(
+    path="/v1/cl/banking/business/bancosecurity.cl/current/balances",
+    params=BalanceParams,
+    body=raw.RequestBody[raw.CurrentBalancesRequestData],
+    data=raw.BankBalancesData,
+    records=balance_records,
+)
+
+
+# -- loans -------------------------------------------------------------------------------------
+
+
+class LoansParams(KhipuParams):
+    """bancosecurity.cl loans takes only the end user's credential."""
+
+
+def _money(value: raw.CurrencyAndAmount) -> Money:
+    return Money(amount=value.Amount, currency=value.Currency)
+
+
+def _loan(entry: raw.BankLoan) -> Loan:
+    return Loan(
+        loan_id=entry.LoanNumber,
+        outstanding=_money(entry.Balance),
+        granted=None if entry.GrantedAmount is None else _money(entry.GrantedAmount),
+        granted_on=entry.GrantDate,
+        due_on=entry.DueDate,
+        current_instalment=entry.InstalmentDetail.CurrentInstalmentNumber,
+        instalments_total=entry.InstalmentDetail.InstalmentsNumber,
+    )
+
+
+def loan_records(data: raw.LoansData, call: Call[Any]) -> list[Loan]:
+    """One Loan per raw `Loan` entry, in Khipu's order."""
+    records = []
+    for i, entry in enumerate(data.Loan):
+        with mapping_errors(call, f"$.Data.Loan[{i}]"):
+            records.append(_loan(entry))
+    return records
+
+
+LOANS = Endpoint(
+    path="/v1/cl/banking/personal/bancosecurity.cl/products/loans",
+    params=LoansParams,
+    body=raw.RequestBody[raw.LoansRequestData],
+    data=raw.LoansData,
+    records=loan_records,
+)
+
+
+class BancoSecurityConnector(KhipuConnector):
+    """Banco Security (Chile): business current-account balances and personal loans, via Khipu."""
+
+    name = "bancosecurity.cl"
+    title = "Banco Security via Khipu"
+
+    @caudal.capability("balance")
+    def balance_operation(self) -> Operation[BalanceParams]:
+        """Current balances of one business account."""
+        return self.khipu_operation(BALANCE)
+
+    @caudal.capability("loans")
+    def loans_operation(self) -> Operation[LoansParams]:
+        """Every personal loan the end user holds at the bank."""
+        return self.khipu_operation(LOANS)

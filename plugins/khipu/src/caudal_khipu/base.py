@@ -1,0 +1,134 @@
+"""What every Khipu connector shares: settings, auth, request bodies and envelope reading.
+
+A Khipu service is described once, as an `Endpoint` (path, parameter model, request and
+response models, record mapper); `KhipuConnector.khipu_operation` turns it into the
+`caudal.Operation` the runtime runs. The sandbox emulator reads the same `Endpoint`s.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any, ClassVar, Generic, TypeVar
+
+import httpx
+from pydantic import BaseModel, ConfigDict, TypeAdapter
+
+from caudal import (
+    AuthenticationError,
+    Call,
+    ConfigurationError,
+    Connector,
+    Operation,
+    Pending,
+    Reply,
+    Request,
+    Result,
+    RetryAdvice,
+)
+from caudal.model import Record
+
+from . import raw
+from .auth import ClientCredentialsAuth, auth_for
+from .envelope import read_envelope
+from .settings import KhipuSettings
+
+__all__ = ["Endpoint", "KhipuConnector", "KhipuParams"]
+
+P = TypeVar("P", bound="KhipuParams")
+D = TypeVar("D")
+
+
+class KhipuParams(BaseModel):
+    """Parameters every Khipu capability takes.
+
+    `credential` is the end user's login at the institution, `{"Username": ..., "Password": ...}`,
+    or an AccountLink token string. Required with API-key auth; optional with a bearer token.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    credential: raw.LoginCredential | raw.AccountLinkToken | None = None
+
+    def request_fields(self) -> dict[str, Any]:
+        """The endpoint's own `RequestData` fields (besides `AccountCredential`)."""
+        return {}
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint(Generic[P, D]):
+    """One Khipu service: how to ask (path, parameters, request body) and how to read."""
+
+    path: str
+    params: type[P]
+    body: type[raw.RequestBody[Any]]
+    data: type[D]
+    records: Callable[[D, Call[Any]], Sequence[Record]]
+    envelope: TypeAdapter[raw.Envelope[D]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # Built once per endpoint, at import: a TypeAdapter per call would cost more than the body.
+        adapter: TypeAdapter[raw.Envelope[D]] = TypeAdapter(raw.Envelope[self.data])  # type: ignore[name-defined]
+        object.__setattr__(self, "envelope", adapter)
+
+
+class _RedactedBody(dict[str, Any]):
+    """A request body whose repr hides it: it carries the end user's password or token."""
+
+    def __repr__(self) -> str:
+        return f"<request body with keys {sorted(self)}; values hidden>"
+
+
+class KhipuConnector(Connector):
+    """Base of the Khipu connectors: auth from `KhipuSettings`, Khipu's envelope and errors."""
+
+    settings_class: ClassVar[type[KhipuSettings]] = KhipuSettings
+    settings: KhipuSettings
+    _auth: httpx.Auth | None = None
+
+    def http_auth(self) -> httpx.Auth | None:
+        """Bearer token, OAuth2 client credentials or API key, as the settings say."""
+        self._auth = auth_for(self.settings, self.name)
+        return self._auth
+
+    def khipu_operation(self, endpoint: Endpoint[P, Any]) -> Operation[P]:
+        """The runtime operation for one Khipu endpoint; every Khipu call accepts callbacks."""
+        return Operation(
+            endpoint.params,
+            request=partial(self._request, endpoint),
+            read=partial(self._read, endpoint),
+            callbacks=True,
+        )
+
+    def _request(self, endpoint: Endpoint[P, Any], call: Call[P]) -> Request:
+        params = call.params
+        assert params is not None  # the runtime always validates parameters first
+        mode = self.settings.auth_mode(self.name)
+        if mode == "api_key" and params.credential is None:
+            raise ConfigurationError(
+                "credential= is required with API-key auth: the end user's "
+                '{"Username": ..., "Password": ...} at the institution, or an AccountLink token',
+                connector=self.name,
+                capability=call.capability,
+            )
+        data = {"AccountCredential": params.credential, **params.request_fields()}
+        body = endpoint.body.model_validate({"RequestData": data, "CallbackUrl": call.callback_url})
+        json = body.model_dump(mode="json", exclude_none=True, context=raw.REVEAL_SECRETS)
+        return Request("POST", endpoint.path, json=_RedactedBody(json))
+
+    def _read(
+        self, endpoint: Endpoint[Any, D], reply: Reply, call: Call[Any]
+    ) -> Result[Any] | Pending:
+        try:
+            return read_envelope(reply, call, endpoint.envelope, endpoint.records)
+        except AuthenticationError as error:
+            self._after_auth_error(error)
+            raise
+
+    def _after_auth_error(self, error: AuthenticationError) -> None:
+        # Khipu's A000 (token expired or revoked) arrives in a 200 body, out of the auth flow's
+        # sight: drop the cached token so the retry fetches a fresh one.
+        if isinstance(self._auth, ClientCredentialsAuth) and error.status in (200, None):
+            self._auth.invalidate()
+            error.retry = RetryAdvice.NOW

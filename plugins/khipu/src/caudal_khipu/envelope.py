@@ -1,0 +1,207 @@
+"""Reading Khipu's shared envelope: results, 202 acknowledgements and errors.
+
+Khipu reports most failures inside an HTTP 200 (`Status: "ERROR"` with `Error{Code, Type,
+Description}`), so the HTTP status alone says little. The order of reading is:
+
+1. a non-2xx status: 401/403 -> `AuthenticationError`, 429/5xx -> retryable `ProviderError`
+   (honouring `Retry-After`), anything else -> `ProviderError`; an error page that is not JSON is
+   reported by status and content type, never as a JSON decode crash;
+2. the envelope's head (everything but `Data`): `Status: ERROR` -> `ProviderError` with Khipu's
+   code, description, type, a retry advice and a category, whatever `Data` holds;
+3. HTTP 202 -> `Pending`; otherwise `Data` is read with the endpoint's model and mapped.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+from typing import Any, TypeVar
+
+from pydantic import TypeAdapter
+
+from caudal import (
+    AuthenticationError,
+    Call,
+    MappingError,
+    Pending,
+    ProviderError,
+    Reply,
+    Result,
+    RetryAdvice,
+)
+from caudal.mapping import validate
+from caudal.model import Record
+from caudal.runtime import parse_retry_after
+
+from . import raw
+
+__all__ = [
+    "ERROR_CATEGORIES",
+    "RETRY_TYPES",
+    "advice_of",
+    "category_of",
+    "provider_error",
+    "read_envelope",
+]
+
+DataT = TypeVar("DataT")
+RecordsOf = Callable[[DataT, Call[Any]], Sequence[Record]]
+
+_JSON: TypeAdapter[Any] = TypeAdapter(Any)
+_HEAD = TypeAdapter(raw.Head)
+
+RETRY_TYPES: dict[str, tuple[RetryAdvice, timedelta | None]] = {
+    "RETRY_IMMEDIATELY": (RetryAdvice.NOW, None),
+    "WAIT_4_HOURS_BEFORE_RETRY": (RetryAdvice.LATER, timedelta(hours=4)),
+    "RETRY_AFTER_NOTIFICATION": (RetryAdvice.AFTER_NOTIFICATION, None),
+    "DO_NOT_RETRY": (RetryAdvice.NEVER, None),
+}
+"""Khipu's `Error.Type` -> retry advice. Four hours exceed any call deadline, so the runtime
+never waits them out inside a call; the caller sees `retry_after` and schedules it."""
+
+ERROR_CATEGORIES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern), category)
+    for pattern, category in (
+        (r"A\d{3}", "auth"),  # A000: JWT expired, revoked or invalid
+        (r"E0\d\d", "generic"),  # E000: generic error without description
+        (r"E1\d\d", "credentials"),  # login failed at the institution, blocked account
+        (r"E2\d\d", "institution_unavailable"),  # the institution's site is down
+        (r"E3\d\d", "no_data"),  # ran fine, found nothing for what was asked
+        (r"E4\d\d", "bad_request"),  # bad parameter values
+        (r"E5\d\d", "payments"),  # automatic-payment services
+        (r"E999", "provider_message"),  # free-text error that fits no group
+        (r"D\d{3}", "unfinished"),  # extraction not finished yet
+        (r"T\d{3}", "timed_out"),  # extraction timed out at the institution
+        (r"F\d{3}", "response_build"),  # Khipu failed to build the response
+        (r"I\d{3}", "infrastructure"),  # Khipu infrastructure
+        (r"P\d{3}", "bad_request"),  # request parameters
+    )
+)
+"""Khipu's code families (its public error page) -> caudal error category."""
+
+
+def category_of(code: str | None) -> str:
+    """The category of a Khipu error code; `unknown` for a code outside the documented families."""
+    if not code:
+        return "unknown"
+    normalized = code.strip().upper()
+    for pattern, category in ERROR_CATEGORIES:
+        if pattern.fullmatch(normalized):
+            return category
+    return "unknown"
+
+
+def advice_of(error_type: str | None) -> tuple[RetryAdvice, timedelta | None]:
+    """Retry advice for a Khipu `Error.Type`; an unknown type is never retried automatically."""
+    return RETRY_TYPES.get((error_type or "").strip().upper(), (RetryAdvice.NEVER, None))
+
+
+def provider_error(head: raw.Head, call: Call[Any], status: int | None = None) -> ProviderError:
+    """The typed error for an ERROR envelope; A-family codes are authentication errors."""
+    detail = head.Error or raw.ErrorDetail()
+    category = category_of(detail.Code)
+    retry, retry_after = advice_of(detail.Type)
+    message = detail.Description or "Khipu reported an error without a description"
+    kind = AuthenticationError if category == "auth" else ProviderError
+    return kind(
+        message,
+        connector=call.connector,
+        capability=call.capability,
+        code=detail.Code,
+        category=category,
+        request_id=head.OperationId,
+        status=status,
+        retry=retry,
+        retry_after=retry_after,
+        provider_type=detail.Type,
+    )
+
+
+def _error_envelope(reply: Reply, call: Call[Any]) -> raw.Head | None:
+    try:
+        head = validate(_HEAD, reply.body, call)
+    except MappingError:
+        return None
+    return head if head.Status == "ERROR" else None
+
+
+def http_error(reply: Reply, call: Call[Any]) -> ProviderError:
+    """A non-2xx answer as a typed error; the body is used only if it is a Khipu ERROR envelope."""
+    head = _error_envelope(reply, call)
+    if head is not None and reply.status not in (401, 403):
+        error = provider_error(head, call, reply.status)
+        unadvised = error.provider_type is None or error.provider_type.upper() not in RETRY_TYPES
+        if unadvised and (reply.status >= 500 or reply.status == 429):
+            error.retry = RetryAdvice.NOW
+        return error
+    where = {"connector": call.connector, "capability": call.capability, "status": reply.status}
+    if reply.status in (401, 403):
+        what = "rejected the credentials" if reply.status == 401 else "refused access"
+        return AuthenticationError(
+            f"Khipu {what} (HTTP {reply.status}): check api_key / jwt / client credentials",
+            category="auth",
+            code=head.Error.Code if head and head.Error else None,
+            **where,  # type: ignore[arg-type]
+        )
+    content = reply.header("content-type") or "no content type"
+    message = f"Khipu answered HTTP {reply.status} ({content})"
+    if reply.status >= 500 or reply.status == 429:
+        return ProviderError(
+            message,
+            category="infrastructure" if reply.status >= 500 else "rate_limited",
+            retry=RetryAdvice.NOW,
+            retry_after=parse_retry_after(reply.header("retry-after")),
+            **where,  # type: ignore[arg-type]
+        )
+    category = "not_found" if reply.status == 404 else "bad_request"
+    return ProviderError(message, category=category, **where)  # type: ignore[arg-type]
+
+
+def _notes(head: raw.Head) -> tuple[str, ...]:
+    text = (head.AdditionalInformation or "").strip()
+    return (text,) if text else ()
+
+
+def _pending(head: raw.Head, call: Call[Any]) -> Pending:
+    return Pending(
+        connector=call.connector,
+        capability=call.capability,
+        operation_id=head.OperationId,
+        deadline=head.LifeSpan,
+        notes=_notes(head),
+    )
+
+
+def read_envelope(
+    reply: Reply,
+    call: Call[Any],
+    envelope: TypeAdapter[raw.Envelope[DataT]],
+    records: RecordsOf[DataT],
+) -> Result[Any] | Pending:
+    """Read one Khipu answer into a Result (or a Pending for a 202), or raise its typed error."""
+    if not 200 <= reply.status < 300:
+        raise http_error(reply, call)
+    body = validate(_JSON, reply.body, call)
+    head = validate(_HEAD, body, call)
+    if head.Status == "ERROR":
+        raise provider_error(head, call, reply.status)
+    if reply.status == 202:
+        if call.callback_url is None:
+            raise MappingError(
+                f"Khipu acknowledged operation {head.OperationId} as pending (HTTP 202) "
+                "although no callback_url was given; its result cannot be delivered",
+                connector=call.connector,
+                capability=call.capability,
+            )
+        return _pending(head, call)
+    parsed = validate(envelope, body, call)
+    items = () if parsed.Data is None else tuple(records(parsed.Data, call))
+    return Result(
+        connector=call.connector,
+        capability=call.capability,
+        items=items,
+        operation_id=parsed.OperationId,
+        notes=_notes(parsed),
+        raw=reply.body.decode("utf-8") if call.keep_raw else None,
+    )
