@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import os
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -13,6 +15,7 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Mount
 
 from ..errors import ConfigurationError, PluginError
+from ..registry import CONNECTOR_GROUP
 from ._emulator import Emulator
 
 if TYPE_CHECKING:
@@ -24,24 +27,41 @@ if TYPE_CHECKING:
 __all__ = ["SANDBOX_GROUP", "Sandbox", "app", "load_emulators", "serve"]
 
 SANDBOX_GROUP = "caudal.sandbox"
+log = logging.getLogger("caudal.sandbox")
+
+
+def _allowed_distributions() -> set[str] | None:
+    """Distributions whose connectors the `CAUDAL_PLUGINS` allowlist admits (None: all)."""
+    allow = {a.strip() for a in os.environ.get("CAUDAL_PLUGINS", "").split(",") if a.strip()}
+    if not allow:
+        return None
+    dists = {p.dist.name for p in entry_points(group=CONNECTOR_GROUP) if p.dist and p.name in allow}
+    return dists | allow
 
 
 def load_emulators(group: str = SANDBOX_GROUP) -> list[Emulator]:
-    """Every installed plugin's emulator (entry points return an `Emulator` or a factory)."""
+    """Installed plugins' emulators (an entry point gives an `Emulator` or a factory of one).
+
+    A broken emulator is logged and skipped: one plugin's bug must not take the sandbox down
+    for the others (`caudal doctor` names the plugin).
+    """
+    allowed = _allowed_distributions()
     found = []
     for point in entry_points(group=group):
+        dist = point.dist.name if point.dist else None
+        if allowed is not None and dist not in allowed and point.name not in allowed:
+            continue
         try:
             loaded = point.load()
             emulator = loaded() if callable(loaded) and not isinstance(loaded, Emulator) else loaded
+            if not isinstance(emulator, Emulator):
+                raise TypeError(f"{point.value} did not give an Emulator")
         except Exception as exc:
-            dist = point.dist.name if point.dist else None
-            raise PluginError(
+            problem = PluginError(
                 point.name, dist, f"{type(exc).__name__}: {exc}", status="import error"
-            ) from exc
-        if not isinstance(emulator, Emulator):
-            raise PluginError(
-                point.name, None, "entry point did not give an Emulator", status="not a connector"
             )
+            log.warning("sandbox emulator skipped: %s", problem)
+            continue
         found.append(emulator)
     return found
 

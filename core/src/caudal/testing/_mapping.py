@@ -119,8 +119,14 @@ def mapping_suite(
         suppress_health_check=[HealthCheck.too_slow],
     )
 
+    instances: list[Connector] = []
+
     def make() -> Connector:
-        return connector(**dict(settings_ or {}))
+        # One instance per suite: building a connector (settings, hooks, pools) per example
+        # would measure construction, not mapping. `parse` is stateless, which test 3 checks.
+        if not instances:
+            instances.append(connector(**dict(settings_ or {})))
+        return instances[0]
 
     class MappingProperties:
         @conf
