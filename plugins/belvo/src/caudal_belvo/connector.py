@@ -30,6 +30,8 @@ from caudal import (
     Reply,
     Request,
     Result,
+    RetryAdvice,
+    TransportError,
     capability,
 )
 
@@ -66,9 +68,19 @@ def balances_request(call: Call[BalanceParams]) -> Request:
 
 
 def read_reply(reply: Reply, call: Call[Any]) -> Result[Balance]:
-    """200 and 201 carry the balances; anything else is Belvo's (or a proxy's) error."""
+    """200 and 201 carry the balances; an error status is Belvo's (or a proxy's) error."""
     if reply.status in (200, 201):
         return read_balances(reply, call)
+    if reply.status < 400:
+        # Undocumented (a 204, a redirect we do not follow): reading it as balances could
+        # report an empty account list that is not one.
+        raise TransportError(
+            f"HTTP {reply.status} is not an answer Belvo documents (200 or 201 carry balances)",
+            connector=call.connector,
+            capability=call.capability,
+            status=reply.status,
+            retry=RetryAdvice.NEVER,
+        )
     raise error_for(reply, call)
 
 

@@ -1,0 +1,175 @@
+"""Belvo balance bodies -> canonical Balances: examples from the docs, then properties."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from caudal import Balance, BalanceKind, Connector, MappingError
+from caudal.testing import mapping_suite
+from caudal.testing.strategies import json_text
+from caudal_belvo import BelvoBrConnector
+from caudal_belvo.mapping import INVESTED_NOTE
+
+from .examples import CREDENTIALS, DOC_BALANCE, DOC_BODY
+from .strategies import balance_bodies
+
+TestBelvoBalanceMapping = mapping_suite(
+    BelvoBrConnector, "balance", balance_bodies(min_size=1), settings_=CREDENTIALS, max_examples=100
+)
+
+
+def test_documented_example_gives_three_exact_figures(offline: Connector) -> None:
+    result = offline.parse("balance", DOC_BODY)
+    assert [b.kind for b in result] == [
+        BalanceKind.AVAILABLE,
+        BalanceKind.BLOCKED,
+        BalanceKind.INVESTED,
+    ]
+    assert [b.provider_kind for b in result] == ["available", "blocked", "automatically_invested"]
+    for balance in result:
+        assert balance.amount.amount == Decimal("1000.02")
+        assert str(balance.amount.amount) == "1000.02"
+        assert balance.amount.currency == "USD"
+        assert balance.account_id == "c4bfecf9-4eb6-4920-9f9f-e1f1e60ef321"
+        assert balance.as_of == datetime(2021, 5, 21, 8, 30, tzinfo=UTC)
+
+
+def test_documented_example_keeps_belvo_identifiers(offline: Connector) -> None:
+    first = offline.parse("balance", DOC_BODY).items[0]
+    assert first.references == {
+        "id": "0b94bdf9-3719-43a9-81e7-be95d2318595",
+        "link": "0b94bdf9-3719-43a9-81e7-be95d2318595",
+        "account_internal_identification": "92792126019929279212650822221989319252576",
+        "collected_at": "2024-05-21T08:32:00+00:00",
+        "created_at": "2024-05-21T08:32:00+00:00",
+    }
+
+
+def _body(**changes: str) -> str:
+    text = DOC_BALANCE
+    for key, value in changes.items():
+        start = text.index(f'"{key}": ')
+        end = text.index("\n", start)
+        comma = "," if text[end - 1] == "," else ""
+        text = text[:start] + f'"{key}": {value}{comma}' + text[end:]
+    return f"[{text}]"
+
+
+@pytest.mark.parametrize(
+    "number",
+    [
+        "-250.10",
+        "0.00",
+        "1000.00",
+        "1000",
+        "7",
+        "-0.01",
+        "123456789012345678901234567.8900",
+        "1.5E+3",
+    ],
+)
+def test_available_amount_is_the_json_text(offline: Connector, number: str) -> None:
+    available = offline.parse("balance", _body(available=number)).items[0]
+    assert available.amount.amount.as_tuple() == Decimal(number).as_tuple()
+
+
+def test_negative_available_is_kept_and_others_untouched(offline: Connector) -> None:
+    result = offline.parse("balance", _body(available="-35.70", blocked="0.50"))
+    assert [str(b.amount.amount) for b in result] == ["-35.70", "0.50", "1000.02"]
+
+
+def test_as_of_keeps_the_offset(offline: Connector) -> None:
+    result = offline.parse("balance", _body(last_updated_at='"2024-02-29T23:59:59.5-03:00"'))
+    as_of = result.items[0].as_of
+    assert isinstance(as_of, datetime)
+    assert as_of.utcoffset() == timedelta(hours=-3)
+    assert as_of == datetime(2024, 2, 29, 23, 59, 59, 500000, tzinfo=timezone(timedelta(hours=-3)))
+
+
+def test_empty_array_is_an_empty_result(offline: Connector) -> None:
+    result = offline.parse("balance", "[]")
+    assert result.items == ()
+    assert result.notes == ()
+
+
+def test_result_notes_that_invested_may_include_available(offline: Connector) -> None:
+    assert offline.parse("balance", DOC_BODY).notes == (INVESTED_NOTE,)
+
+
+def test_keep_raw_keeps_the_body_verbatim(offline: Connector) -> None:
+    assert offline.parse("balance", DOC_BODY, keep_raw=True).raw == DOC_BODY
+    assert offline.parse("balance", DOC_BODY).raw is None
+
+
+@pytest.mark.parametrize("body", ["{}", '{"results": []}', "not json", "[1]", "null"])
+def test_a_success_body_of_another_shape_is_a_mapping_error(offline: Connector, body: str) -> None:
+    with pytest.raises(MappingError) as caught:
+        offline.parse("balance", body)
+    assert caught.value.connector == "belvo.br"
+    assert caught.value.capability == "balance"
+
+
+def test_second_account_broken_names_its_index(offline: Connector) -> None:
+    broken = DOC_BALANCE.replace('"USD"', '"BRLX"')
+    body = f"[{DOC_BALANCE}, {broken}]"
+    with pytest.raises(MappingError) as caught:
+        offline.parse("balance", body)
+    assert caught.value.path == "$[1].currency"
+
+
+# -- properties ------------------------------------------------------------------------------------
+
+FIGURE_KEYS = ("available", "blocked", "automatically_invested")
+
+
+def _parse(body: list[dict[str, Any]]) -> tuple[Balance, ...]:
+    with BelvoBrConnector(**CREDENTIALS) as conn:
+        return conn.parse("balance", json_text(body)).items
+
+
+@given(balance_bodies())
+def test_three_records_per_account_in_order(body: list[dict[str, Any]]) -> None:
+    items = _parse(body)
+    assert len(items) == 3 * len(body)
+    for index, raw in enumerate(body):
+        trio = items[3 * index : 3 * index + 3]
+        assert [b.provider_kind for b in trio] == list(FIGURE_KEYS)
+        assert {b.account_id for b in trio} == {raw["account_id"]}
+        assert {b.references["id"] for b in trio} == {raw["id"]}
+        assert {b.amount.currency for b in trio} == {raw["currency"]}
+
+
+@given(balance_bodies(min_size=1))
+def test_amounts_are_the_json_numbers_digit_for_digit(body: list[dict[str, Any]]) -> None:
+    items = _parse(body)
+    for index, raw in enumerate(body):
+        for offset, key in enumerate(FIGURE_KEYS):
+            amount = items[3 * index + offset].amount.amount
+            # The text Belvo wrote, trailing zeros and every digit included.
+            assert str(amount) == json_text(raw[key])
+            assert amount.as_tuple() == Decimal(json_text(raw[key])).as_tuple()
+
+
+@given(balance_bodies(min_size=1))
+def test_as_of_is_last_updated_at_with_its_offset(body: list[dict[str, Any]]) -> None:
+    items = _parse(body)
+    for index, raw in enumerate(body):
+        expected = datetime.fromisoformat(raw["last_updated_at"])
+        for balance in items[3 * index : 3 * index + 3]:
+            assert isinstance(balance.as_of, datetime)
+            assert balance.as_of == expected
+            assert balance.as_of.utcoffset() == expected.utcoffset()
+
+
+@given(balance_bodies(min_size=1), st.sampled_from(FIGURE_KEYS))
+def test_a_float_reading_would_be_caught(body: list[dict[str, Any]], key: str) -> None:
+    # The mapping goes from text to Decimal; a float route would lose digits on these.
+    body[0][key] = Decimal("1000.1234567890123456789")
+    amount = _parse(body)[FIGURE_KEYS.index(key)].amount.amount
+    assert amount == Decimal("1000.1234567890123456789")
