@@ -58,7 +58,7 @@ DOC_TOKEN_REQUIRED = """[{
   }
 }]"""
 
-CREDENTIALS = {"secret_id": "unit-id", "secret_password": "unit-password-Zq9"}
+CREDENTIALS: dict[str, Any] = {"secret_id": "unit-id", "secret_password": "unit-password-Zq9"}
 """Settings for connectors that never talk to a server (parse, unit tests)."""
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -162,7 +163,7 @@ def test_slow_answer_past_the_timeout_is_a_transport_error(sandbox: Sandbox) -> 
 # -- the multi-factor challenge ----------------------------------------------------------------
 
 
-def _challenge(conn: Connector, link: str, **params: object) -> Challenge:
+def _challenge(conn: Connector, link: str, **params: Any) -> Challenge:
     with pytest.raises(ChallengeRequired) as caught:
         conn.balance(link=link, **params)
     assert caught.value.status == 428

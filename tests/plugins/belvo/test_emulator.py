@@ -8,9 +8,21 @@ from decimal import Decimal
 import httpx
 import pytest
 
+import caudal.sandbox
+from caudal import Challenge, ChallengeRequired
 from caudal.mapping import load_json
 from caudal.sandbox import Sandbox
-from caudal_belvo.emulator import CASES, MFA_LINK, MFA_TOKEN, emulator, json_text, seeded_accounts
+from caudal_belvo.emulator import (
+    CASES,
+    MFA_LINK,
+    MFA_TOKEN,
+    emulator,
+    json_text,
+    seal,
+    seeded_accounts,
+    unseal,
+)
+from caudal_belvo.raw import BalancesRequest
 
 from .examples import unique
 
@@ -66,10 +78,10 @@ def test_patch_with_unknown_session_is_session_expired(http: httpx.Client) -> No
     assert (answer.status_code, answer.json()[0]["code"]) == (400, "session_expired")
 
 
-def test_patch_with_another_link_is_refused(http: httpx.Client) -> None:
+def test_session_of_another_link_is_refused(http: httpx.Client) -> None:
     session = http.post(PATH, json={"link": MFA_LINK}).json()[0]["session"]
     answer = http.patch(PATH, json={"session": session, "token": MFA_TOKEN, "link": "other"})
-    assert (answer.status_code, answer.json()[0]["code"]) == (400, "invalid_link")
+    assert (answer.status_code, answer.json()[0]["code"]) == (400, "session_expired")
 
 
 def test_seeding_is_deterministic_and_varied() -> None:
@@ -98,3 +110,43 @@ def test_emulator_documents_its_cases() -> None:
     assert MFA_TOKEN in CASES["428 token_required"]
     for word in ("error-", "html-", "flaky-", "slow-", "expired-mfa", "empty"):
         assert any(word in text for text in CASES.values()), word
+
+
+@pytest.mark.parametrize("save_data", [None, True, False])
+@pytest.mark.parametrize("account", [None, 0, -1, "not-an-account"])
+def test_sealed_session_carries_the_original_request(
+    save_data: bool | None, account: int | str | None
+) -> None:
+    link = "seal-link"
+    ids = [a.account_id for a in seeded_accounts(link)]
+    account_id = ids[account] if isinstance(account, int) else account
+    asked = BalancesRequest(link=link, account_id=account_id, save_data=save_data)
+    session = seal(asked, 60)
+    assert len(session) == 32 and int(session, 16) >= 0
+    opened = unseal(session, link)
+    assert opened is not None
+    assert opened.save_data == save_data
+    if account_id in ids or account_id is None:
+        assert opened.account_id == account_id
+    else:
+        assert opened.account_id not in ids
+
+
+def test_sealed_session_refuses_forgery_other_links_and_expiry() -> None:
+    asked = BalancesRequest(link="seal-link")
+    session = seal(asked, 60)
+    assert unseal(session, "other-link") is None
+    assert unseal(session[:-2] + ("00" if session[-2:] != "00" else "11"), "seal-link") is None
+    assert unseal("zz" * 16, "seal-link") is None
+    assert unseal(seal(asked, 0), "seal-link") is None
+
+
+def test_a_challenge_outlives_the_emulator_that_issued_it() -> None:
+    # `caudal fetch --sandbox` and `caudal resume --sandbox` run in two processes.
+    with caudal.sandbox.serve([emulator()]) as first, first.connect("belvo.br") as conn:
+        with pytest.raises(ChallengeRequired) as caught:
+            conn.balance(link=MFA_LINK, save_data=False)
+        kept = caught.value.challenge.model_dump_json()
+    with caudal.sandbox.serve([emulator()]) as second, second.connect("belvo.br") as conn:
+        result = conn.resume(Challenge.model_validate_json(kept), token=MFA_TOKEN)
+    assert len(result) == 3 * len(seeded_accounts(MFA_LINK))

@@ -10,6 +10,8 @@ gives the same accounts). The link id chooses the scenario; anything after the s
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import json
 import random
 import secrets
@@ -39,7 +41,16 @@ from .raw import (
     RawTokenRequired,
 )
 
-__all__ = ["CASES", "EXAMPLE_LINK", "MFA_LINK", "MFA_TOKEN", "emulator", "seeded_accounts"]
+__all__ = [
+    "CASES",
+    "EXAMPLE_LINK",
+    "MFA_LINK",
+    "MFA_TOKEN",
+    "emulator",
+    "seal",
+    "seeded_accounts",
+    "unseal",
+]
 
 SECRET_ID = "caudal-sandbox-id"
 SECRET_PASSWORD = "caudal-sandbox-password"
@@ -95,19 +106,11 @@ CASES: dict[str, str] = {
 
 
 @dataclass
-class Session:
-    """A challenge in progress: the original request it will complete, and its deadline."""
-
-    request: BalancesRequest
-    expires: float
-
-
-@dataclass
 class State:
     """Everything the emulator remembers between requests (one per served sandbox)."""
 
     requests: Counter[tuple[str, str]] = field(default_factory=Counter)
-    sessions: dict[str, Session] = field(default_factory=dict)
+    used_sessions: set[str] = field(default_factory=set)
 
     def count(self, method: str, link: str) -> int:
         """Record one request for `link`; the number of such requests so far."""
@@ -198,6 +201,57 @@ def _rid() -> str:
     return uuid.uuid4().hex
 
 
+# -- challenge sessions ----------------------------------------------------------------------------
+#
+# A session is sealed, not stored: it carries what the original request asked (which account,
+# save_data) and its deadline, signed with the link. So `caudal fetch --sandbox` in one process
+# and `caudal resume --sandbox` in the next (each with its own emulator) walk one challenge.
+# Layout, 16 bytes as 32 hex digits like Belvo's: options, deadline (Unix seconds), nonce, MAC.
+
+_SEAL_KEY = b"caudal-belvo-sandbox-sessions"  # not a secret: the emulator trusts only itself
+_SAVE = {None: 0, True: 1, False: 2}
+_UNKNOWN_ACCOUNT = 7
+
+
+def _account_slot(asked: BalancesRequest) -> int:
+    if asked.account_id is None:
+        return 0
+    ids = [a.account_id for a in seeded_accounts(asked.link)]
+    return ids.index(asked.account_id) + 1 if asked.account_id in ids else _UNKNOWN_ACCOUNT
+
+
+def _mac(link: str, head: bytes) -> bytes:
+    return hmac.new(_SEAL_KEY, link.encode() + head, hashlib.sha256).digest()[:8]
+
+
+def seal(asked: BalancesRequest, expiry: int) -> str:
+    """A new session id for a challenge on `asked`, valid for `expiry` seconds."""
+    options = _SAVE[asked.save_data] | _account_slot(asked) << 2
+    deadline = int(time.time()) + expiry
+    head = bytes([options]) + deadline.to_bytes(4, "big") + secrets.token_bytes(3)
+    return (head + _mac(asked.link, head)).hex()
+
+
+def unseal(session: str, link: str) -> BalancesRequest | None:
+    """The request a live session of `link` completes; None if forged, foreign or expired."""
+    try:
+        raw = bytes.fromhex(session)
+    except ValueError:
+        return None
+    head, mac = raw[:8], raw[8:]
+    if len(raw) != 16 or not hmac.compare_digest(mac, _mac(link, head)):
+        return None
+    if int.from_bytes(head[1:5], "big") <= time.time():
+        return None
+    save = {v: k for k, v in _SAVE.items()}.get(head[0] & 3)
+    slot = head[0] >> 2
+    account_id = None
+    if slot:
+        accounts = seeded_accounts(link)
+        account_id = accounts[slot - 1].account_id if slot <= len(accounts) else "unknown-account"
+    return BalancesRequest(link=link, account_id=account_id, save_data=save)
+
+
 # -- the endpoint ---------------------------------------------------------------------------------
 
 
@@ -257,8 +311,7 @@ class Belvo:
         return _balances(asked, query)
 
     def _challenge(self, asked: BalancesRequest, expiry: int) -> Response:
-        session = uuid.uuid4().hex
-        self.state.sessions[session] = Session(asked, time.monotonic() + expiry)
+        session = seal(asked, expiry)
         code, message = DOCUMENTED[428]
         body = RawTokenRequired(
             code=code,
@@ -285,14 +338,15 @@ class Belvo:
             answer = RawResumeRequest.model_validate(body)
         except ValidationError as exc:
             return _error(400, "invalid", _problem(exc))
-        session = self.state.sessions.pop(answer.session, None)
-        if session is None or session.expires <= time.monotonic():
-            return _error(400, "session_expired", "The MFA session has expired or does not exist.")
-        if session.request.link != answer.link:
-            return _error(400, "invalid_link", "The link does not belong to this session.")
+        asked = unseal(answer.session, answer.link)
+        if asked is None or answer.session in self.state.used_sessions:
+            return _error(
+                400, "session_expired", "The MFA session has expired or is not of this link."
+            )
+        self.state.used_sessions.add(answer.session)  # one answer per session, right or wrong
         if answer.token != MFA_TOKEN:
-            return self._challenge(session.request, expiry=MFA_EXPIRY)
-        return _balances(session.request, BalancesQuery())
+            return self._challenge(asked, expiry=MFA_EXPIRY)
+        return _balances(asked, BalancesQuery())
 
     async def requests(self, request: Request) -> JSONResponse:
         """How many requests each link received, by method (tests prove retries with it)."""
