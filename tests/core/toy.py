@@ -25,6 +25,7 @@ from caudal import (
     ConnectorSettings,
     Money,
     Operation,
+    Pending,
     ProviderError,
     Reply,
     Request,
@@ -103,7 +104,11 @@ def read_balance(reply: Reply, call: Call[Any]) -> Result[Balance]:
             retry=retry,
             retry_after=parse_retry_after(reply.header("retry-after")),
         )
-    raws = validate(RAW_BODY, reply.body, call)
+    return balances_result(validate(RAW_BODY, reply.body, call), call, reply.body)
+
+
+def balances_result(raws: list[RawBalance], call: Call[Any], body: bytes) -> Result[Balance]:
+    """Canonical balances from validated raw ones."""
     items = []
     for i, raw in enumerate(raws):
         with mapping_errors(call, f"$[{i}]"):
@@ -120,7 +125,7 @@ def read_balance(reply: Reply, call: Call[Any]) -> Result[Balance]:
         connector=call.connector,
         capability=call.capability,
         items=tuple(items),
-        raw=reply.body.decode() if call.keep_raw else None,
+        raw=body.decode() if call.keep_raw else None,
     )
 
 
@@ -171,4 +176,119 @@ def emulator() -> Emulator:
         routes=[Route("/balances/{scenario}", balances, methods=["GET"])],
         settings={"toy": {"api_key": TOY_KEY, "backoff": 0.01, "max_backoff": 0.05}},
         call_params={"toy": {"balance": {"scenario": "ok"}}},
+    )
+
+
+# -- an asynchronous toy: 202 now, the result POSTed to the callback URL later -------------------
+
+
+class AsyncParams(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    scenario: str = "ok"
+    delay: float = 0.1
+
+
+class RawAck(BaseModel):
+    operation: str
+    deadline: str
+
+
+class RawDelivery(BaseModel):
+    operation: str
+    balances: list[RawBalance]
+
+
+ACK = TypeAdapter(RawAck)
+DELIVERY = TypeAdapter(RawDelivery)
+
+
+class ToyAsyncConnector(Connector):
+    """A toy provider that answers 202 and delivers to a callback URL."""
+
+    name = "toy.async"
+    settings_class = ToySettings
+
+    @capability("balance")
+    def balance_operation(self) -> Operation[AsyncParams]:
+        return Operation(AsyncParams, request=self._request, read=read_async, callbacks=True)
+
+    def _request(self, call: Call[AsyncParams]) -> Request:
+        assert call.params is not None
+        body = {"callback": call.callback_url, **call.params.model_dump()}
+        return Request("POST", "/async/balances", json=body)
+
+
+def read_async(reply: Reply, call: Call[Any]) -> Result[Balance] | Pending:
+    """202 -> Pending; a delivery body -> Result with the provider's operation id."""
+    if reply.status == 202:
+        ack = validate(ACK, reply.body, call)
+        return Pending(
+            connector=call.connector,
+            capability=call.capability,
+            operation_id=ack.operation,
+            deadline=ack.deadline,
+        )
+    delivery = validate(DELIVERY, reply.body, call)
+    inner = read_balance(
+        Reply(200, json_dumps([b.model_dump(mode="json") for b in delivery.balances])), call
+    )
+    return inner.model_copy(update={"operation_id": delivery.operation})
+
+
+def json_dumps(value: Any) -> bytes:
+    import json
+
+    return json.dumps(value).encode()
+
+
+JSON_HEADERS = {"content-type": "application/json"}
+callback_answers: list[tuple[str, int, str]] = []
+"""(operation, status, body) of every callback POST the async emulator made."""
+
+
+async def _deliver(url: str, operation: str, scenario: str, delay: float) -> None:
+    import httpx
+
+    await asyncio.sleep(delay)
+    good = BODY.decode()
+    body = f'{{"operation": "{operation}", "balances": {good}}}'
+    if scenario == "bad":
+        body = body.replace('"BRL"', '{"oops": 1}')
+    if scenario == "wrong-operation":
+        body = body.replace(operation, "someone-elses-operation")
+    times = 2 if scenario == "twice" else 1
+    async with httpx.AsyncClient() as client:
+        for _ in range(times):
+            response = await client.post(
+                url, content=body, headers={"content-type": "application/json"}
+            )
+            callback_answers.append((operation, response.status_code, response.text))
+
+
+async def async_balances(request: HttpRequest) -> Response:
+    import uuid
+    from datetime import UTC, datetime, timedelta
+
+    payload = await request.json()
+    operation = str(uuid.uuid4())
+    if payload["scenario"] != "never":
+        task = asyncio.get_running_loop().create_task(
+            _deliver(payload["callback"], operation, payload["scenario"], payload["delay"])
+        )
+        _tasks.add(task)
+        task.add_done_callback(_tasks.discard)
+    deadline = (datetime.now(UTC) + timedelta(minutes=5)).isoformat()
+    return JSONResponse({"operation": operation, "deadline": deadline}, status_code=202)
+
+
+_tasks: set[asyncio.Task[None]] = set()
+
+
+def async_emulator() -> Emulator:
+    """The asynchronous toy's emulator, under /toyasync."""
+    return Emulator(
+        name="toyasync",
+        routes=[Route("/async/balances", async_balances, methods=["POST"])],
+        settings={"toy.async": {}},
     )
