@@ -26,7 +26,7 @@ from ..errors import (
 )
 from ..model import Challenge, Pending, Result
 from ..registry import Registry
-from ._render import render_outcome
+from ._render import render_outcome, render_tour
 
 __all__ = ["ExitCode", "app", "main"]
 
@@ -41,7 +41,9 @@ app = typer.Typer(
 sandbox_app = typer.Typer(help="The built-in provider emulators.", no_args_is_help=True)
 app.add_typer(sandbox_app, name="sandbox")
 
-out = Console(soft_wrap=True)
+# Tables keep their columns when piped (rich assumes 80 columns off a terminal).
+_WIDTH = None if sys.stdout.isatty() else 140
+out = Console(width=_WIDTH)
 err = Console(stderr=True, soft_wrap=True)
 
 
@@ -404,6 +406,27 @@ def sandbox_serve(
         for case, how in emulator.cases.items():
             out.print(f"  [dim]{case}:[/] {_escape(how)}")
     uvicorn.run(sandbox_asgi(emulators), host=host, port=port, log_level="info")
+
+
+@app.command()
+def demo(json_output: JsonOut = False) -> None:
+    """Tour every installed connector against the built-in sandbox (what `make demo` runs).
+
+    Fetches every capability of every connector, walks one asynchronous request through the
+    webhook app and one multi-factor challenge, then prints a one-line summary.
+
+    Example: [bold]caudal demo[/]   or   [bold]caudal demo --json[/]
+    """
+    from ..sandbox import tour
+
+    with _progress("touring the sandbox", json_output):
+        report = tour()
+    if json_output:
+        sys.stdout.write(report.model_dump_json(indent=2) + "\n")
+    else:
+        render_tour(out, report)
+    if not report.ok:
+        raise typer.Exit(1)
 
 
 def main() -> None:

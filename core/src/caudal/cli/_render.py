@@ -5,14 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
 
 from ..model import Balance, Contribution, Loan, Money, Pending, Result
 
-__all__ = ["records_table", "render_outcome"]
+if TYPE_CHECKING:
+    from ..sandbox import Tour
+
+__all__ = ["records_table", "render_outcome", "render_tour"]
 
 
 def _money(m: Money | None) -> str:
@@ -85,6 +88,12 @@ def records_table(title: str, capability: str, rows: Iterable[tuple[str, Any]]) 
         table.add_column(header, justify=justify)  # type: ignore[arg-type]
     for connector, item in rows:
         table.add_row(connector, *_rows(item))
+        for share in getattr(item, "breakdown", ()):
+            flag = "" if share.employer.tax_id_valid else " (check digit fails)"
+            who = f"  [dim]└ {share.employer.name or ''} {share.employer.tax_id}{flag}[/]"
+            table.add_row(
+                "", who, "", f"[dim]{_money(share.amount)}[/]", f"[dim]{share.units}[/]", ""
+            )
     return table
 
 
@@ -100,3 +109,43 @@ def render_outcome(console: Console, outcome: Result[Any] | Pending) -> None:
     )
     for note in outcome.notes:
         console.print(f"[dim]note:[/] {note}")
+
+
+def render_tour(console: Console, tour: Tour) -> None:
+    """The demo: a table per capability across connectors, the callback, the challenge."""
+    for capability in HEADERS:
+        rows = [
+            (r.connector, item) for r in tour.results if r.capability == capability for item in r
+        ]
+        if rows:
+            console.print(records_table(capability, capability, rows))
+    for failure in tour.failures:
+        console.print(f"[red]failed:[/] {failure}")
+    if tour.callback:
+        cb = tour.callback
+        console.print(
+            f"[bold]asynchronous request[/]: {cb.pending.connector} {cb.pending.capability} "
+            f"answered 202 (operation {cb.pending.operation_id}); "
+            + (
+                f"the callback reached the webhook app after {cb.waited_seconds:.2f}s"
+                if cb.delivered
+                else f"[red]no result[/]: {cb.error}"
+            )
+        )
+        if cb.delivered:
+            render_outcome(console, cb.delivered)
+    if tour.challenge:
+        ch = tour.challenge.challenge
+        console.print(
+            f"[bold]multi-factor challenge[/]: {ch.connector} {ch.capability} asked for a "
+            f"{ch.method or 'token'} ({ch.instructions or 'no instructions'}); "
+            + (
+                "answered with the sandbox token"
+                if tour.challenge.result
+                else f"[red]{tour.challenge.error}[/]"
+            )
+        )
+        if tour.challenge.result:
+            render_outcome(console, tour.challenge.result)
+    style = "green" if tour.ok else "red"
+    console.print(f"[bold {style}]{tour.summary()}[/]")

@@ -10,7 +10,8 @@ uvicorn in a background thread on an ephemeral port, for tests and `make demo`;
         print(conn.balance(credential={"Username": "demo", "Password": "demo"}))
 """
 
-from ._emulator import Emulator
+from ._emulator import ChallengeCase, Emulator
 from ._server import Sandbox, app, load_emulators, serve
+from ._tour import Tour, tour
 
-__all__ = ["Emulator", "Sandbox", "app", "load_emulators", "serve"]
+__all__ = ["ChallengeCase", "Emulator", "Sandbox", "Tour", "app", "load_emulators", "serve", "tour"]

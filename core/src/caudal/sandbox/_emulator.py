@@ -8,7 +8,17 @@ from typing import Any
 
 from starlette.routing import BaseRoute
 
-__all__ = ["Emulator"]
+__all__ = ["ChallengeCase", "Emulator"]
+
+
+@dataclass(frozen=True)
+class ChallengeCase:
+    """A call that the emulator answers with a multi-factor challenge, and the token it accepts."""
+
+    connector: str
+    capability: str
+    params: Mapping[str, Any]
+    token: str
 
 
 @dataclass(frozen=True)
@@ -27,3 +37,5 @@ class Emulator:
     cases: Mapping[str, str] = field(default_factory=dict)
     call_params: Mapping[str, Mapping[str, Mapping[str, Any]]] = field(default_factory=dict)
     """Per connector and capability, parameters of a call that succeeds (for demos, smoke tests)."""
+    challenges: Sequence[ChallengeCase] = ()
+    """Calls that raise a challenge, for the demo and the conformance suite."""
