@@ -10,8 +10,18 @@ uvicorn in a background thread on an ephemeral port, for tests and `make demo`;
         print(conn.balance(credential={"Username": "demo", "Password": "demo"}))
 """
 
-from ._emulator import ChallengeCase, Emulator
+from ._emulator import ChallengeCase, Emulator, ErrorCase
 from ._server import Sandbox, app, load_emulators, serve
 from ._tour import Tour, tour
 
-__all__ = ["ChallengeCase", "Emulator", "Sandbox", "Tour", "app", "load_emulators", "serve", "tour"]
+__all__ = [
+    "ChallengeCase",
+    "Emulator",
+    "ErrorCase",
+    "Sandbox",
+    "Tour",
+    "app",
+    "load_emulators",
+    "serve",
+    "tour",
+]

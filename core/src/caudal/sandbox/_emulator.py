@@ -8,7 +8,7 @@ from typing import Any
 
 from starlette.routing import BaseRoute
 
-__all__ = ["ChallengeCase", "Emulator"]
+__all__ = ["ChallengeCase", "Emulator", "ErrorCase"]
 
 
 @dataclass(frozen=True)
@@ -19,6 +19,22 @@ class ChallengeCase:
     capability: str
     params: Mapping[str, Any]
     token: str
+
+
+@dataclass(frozen=True)
+class ErrorCase:
+    """A call the emulator answers with a documented error, and the typed error it must give.
+
+    `settings` overrides the connector's sandbox settings (a wrong key for a 401 case);
+    `code` is the provider's code the error must carry (None: not checked).
+    """
+
+    connector: str
+    capability: str
+    params: Mapping[str, Any]
+    error: type[Exception]
+    code: str | None = None
+    settings: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -39,3 +55,5 @@ class Emulator:
     """Per connector and capability, parameters of a call that succeeds (for demos, smoke tests)."""
     challenges: Sequence[ChallengeCase] = ()
     """Calls that raise a challenge, for the demo and the conformance suite."""
+    errors: Sequence[ErrorCase] = ()
+    """Every documented error, asked for on purpose: the conformance suite checks each."""

@@ -3,6 +3,11 @@
     from caudal.testing import mapping_suite, strategies
     TestBalance = mapping_suite(MyConnector, "balance", strategies.from_model(RawBody))
 
+or, for everything a connector must satisfy (manifest, settings, mapping, emulator round
+trips, documented errors, challenges, secrets):
+
+    TestConformance = conformance_suite(MyConnector, emulator(), bodies={"balance": ...})
+
 Needs the `testing` extra (`pip install caudal[testing]`): hypothesis and pytest.
 """
 
@@ -12,9 +17,10 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from . import strategies
+    from ._conformance import conformance_suite
     from ._mapping import decimals_in, mapping_suite, mutations
 
-__all__ = ["decimals_in", "mapping_suite", "mutations", "strategies"]
+__all__ = ["conformance_suite", "decimals_in", "mapping_suite", "mutations", "strategies"]
 
 
 def __getattr__(name: str) -> Any:
@@ -27,4 +33,8 @@ def __getattr__(name: str) -> Any:
         from . import _mapping
 
         return getattr(_mapping, name)
+    if name == "conformance_suite":
+        from ._conformance import conformance_suite
+
+        return conformance_suite
     raise AttributeError(name)
