@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import logging
 from decimal import Decimal
 from typing import Any
 
@@ -243,3 +245,22 @@ async def test_async_balance_matches_sync(conn: Connector, sandbox: Sandbox) -> 
 def test_sandbox_call_params_succeed(conn: Connector, sandbox: Sandbox) -> None:
     params = sandbox.call_params("belvo.br", "balance")
     assert len(conn.balance(**params)) >= 3
+
+
+def test_no_secret_in_logs_of_a_retried_call(
+    sandbox: Sandbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = sandbox.settings("belvo.br")
+    basic = base64.b64encode(
+        f"{settings['secret_id']}:{settings['secret_password']}".encode()
+    ).decode()
+    caplog.set_level(logging.DEBUG)
+    with (
+        registry.get("belvo.br", **settings, backoff=0.01) as conn,
+        pytest.raises(ProviderError) as caught,
+    ):
+        conn.balance(link=unique("error-500"))
+    shown = caplog.text + str(caught.value) + repr(caught.value) + repr(conn)
+    assert "retrying" in caplog.text
+    for secret in (settings["secret_id"], settings["secret_password"], basic):
+        assert secret not in shown

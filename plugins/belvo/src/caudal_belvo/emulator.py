@@ -88,7 +88,7 @@ CASES: dict[str, str] = {
     "no accounts": "link empty[-...]: an empty array",
     "401 authentication_failed": "wrong secret id or password, or link error-401[-...]",
     "error on demand": (
-        "link error-<status>[-...]: Belvo's documented error (400 invalid_link, 403 "
+        "link error-<status>[-...] (400 to 599): Belvo's documented error (400 invalid_link, 403 "
         "access_to_resource_denied, 408 request_timeout, 500 unexpected_error) on every "
         "attempt; any other status answers code emulated_<status>"
     ),
@@ -295,11 +295,11 @@ class Belvo:
     ) -> Response:
         word, _, rest = asked.link.partition("-")
         arg = rest.partition("-")[0]
-        if word == "error" and arg.isdigit():
-            return _error(int(arg))
-        if word == "html" and arg.isdigit():
-            page = "<html><body><h1>Bad Gateway</h1></body></html>"
-            return HTMLResponse(page, int(arg))
+        status = int(arg) if arg.isdigit() and 400 <= int(arg) <= 599 else None
+        if word == "error" and status:
+            return _error(status)
+        if word == "html" and status:
+            return HTMLResponse(f"<html><body><h1>{status} Proxy Error</h1></body></html>", status)
         if word == "flaky" and arg.isdigit() and attempt <= int(arg):
             return _error(500)
         if word == "slow":

@@ -113,7 +113,7 @@ def _message(errors: list[RawError], status: int) -> str:
         return f"HTTP {status} with no error description"
     first, *more = errors
     text = first.message or f"HTTP {status} with no error message"
-    also = "; ".join(f"[{e.code}] {e.message}" for e in more)
+    also = "; ".join(f"[{e.code}] {e.message}" if e.code else f"{e.message}" for e in more)
     return f"{text} (also: {also})" if also else text
 
 
