@@ -140,8 +140,6 @@ LifeSpanTime = Annotated[datetime, BeforeValidator(_assume_utc)]
 Unsigned = Annotated[ExactDecimal, Field(ge=0)]
 """An OBIE-style amount: unsigned, its sign carried by a separate indicator."""
 
-Count = Annotated[int, Field(ge=0)]
-
 
 def _reveal(secret: SecretStr, info: SerializationInfo) -> str:
     # Secrets go on the wire only when the request body is built on purpose
@@ -271,10 +269,10 @@ class BankBalancesData(_Raw):
 
 
 class Instalments(_Raw):
-    """Which instalment is current, out of how many."""
+    """Which instalment is current, out of how many (carried as sent, even if odd)."""
 
-    CurrentInstalmentNumber: Count
-    InstalmentsNumber: Count
+    CurrentInstalmentNumber: int
+    InstalmentsNumber: int
 
 
 class BankLoan(_Raw):
