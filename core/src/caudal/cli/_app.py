@@ -409,6 +409,28 @@ def sandbox_serve(
 
 
 @app.command()
+def new(
+    name: Annotated[
+        str, typer.Argument(help="Connector name: the institution's domain, e.g. acme.mx")
+    ],
+    directory: Annotated[Path, typer.Option("--dir", help="Where to create the project.")] = Path(),
+) -> None:
+    """Scaffold a connector project that passes its own conformance tests.
+
+    Example: [bold]caudal new acme.mx --dir ~/src[/], then
+    [bold]cd ~/src/caudal-acme-mx && pip install -e '.\\[testing]' && pytest[/]
+    """
+    from ..scaffold import create
+
+    try:
+        root = create(name, directory)
+    except CaudalError as exc:
+        raise _fail(exc, False) from None
+    out.print(f"created [bold]{root}[/]")
+    out.print(_escape(f"next: cd {root} && pip install -e '.[testing]' && pytest"))
+
+
+@app.command()
 def demo(json_output: JsonOut = False) -> None:
     """Tour every installed connector against the built-in sandbox (what `make demo` runs).
 

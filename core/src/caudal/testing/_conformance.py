@@ -65,7 +65,8 @@ def conformance_suite(
 
     class Conformance:
         @pytest.fixture(scope="class")
-        def sandbox(self) -> Iterator[Sandbox]:
+        @classmethod
+        def sandbox(cls) -> Iterator[Sandbox]:
             with serve([emulator]) as running:
                 yield running
 

@@ -16,7 +16,7 @@ from enum import Enum
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from hypothesis import strategies as st
-from pydantic import AfterValidator, BaseModel, SecretStr
+from pydantic import AfterValidator, AwareDatetime, BaseModel, NaiveDatetime, SecretStr
 from stdnum.br import cnpj as _cnpj
 from stdnum.br import cpf as _cpf
 from stdnum.cl import rut as _rut
@@ -222,6 +222,10 @@ def _of(tp: Any, path: str, overrides: Overrides) -> st.SearchStrategy[Any]:
         )
     if tp is type(None):
         return st.none()
+    if tp is AwareDatetime:
+        return datetimes()
+    if tp is NaiveDatetime:
+        return st.datetimes(datetime(2000, 1, 1), datetime(2099, 12, 31)).map(datetime.isoformat)
     if isinstance(tp, type):
         if issubclass(tp, BaseModel):
             return _model(tp, path, overrides)
