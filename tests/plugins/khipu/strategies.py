@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from hypothesis import strategies as st
+from pydantic import BaseModel
 
 from caudal.testing import strategies as cs
 from caudal_khipu import raw
@@ -60,9 +61,12 @@ ENVELOPE = {
 }
 
 
-def _bodies(data: type[Any], overrides: dict[str, st.SearchStrategy[Any]]) -> Any:
+def _bodies(
+    data: type[Any], overrides: dict[str, st.SearchStrategy[Any]]
+) -> st.SearchStrategy[dict[str, Any]]:
     # `Error` is left out of OK bodies: a forward-compatible ErrorDetail accepts any object.
-    strategy = cs.from_model(raw.Envelope[data], {**ENVELOPE, **overrides})
+    envelope: type[BaseModel] = raw.Envelope[data]  # type: ignore[valid-type]
+    strategy = cs.from_model(envelope, {**ENVELOPE, **overrides})
     return strategy.map(lambda body: {k: v for k, v in body.items() if k != "Error"})
 
 
