@@ -266,8 +266,8 @@ def test_short_lived_tokens_are_renewed(sandbox: Sandbox) -> None:
         "api_key": None,
         "client_id": SANDBOX_CLIENT_ID,
         "client_secret": SANDBOX_CLIENT_SECRET,
-        "token_scope": "expires-1",
-        "token_leeway": 0,
+        "oauth_scope": "expires-1",
+        "oauth_leeway": 0,
     }
     with connect(sandbox, "afc.cl", **oauth) as conn:
         conn.balance()

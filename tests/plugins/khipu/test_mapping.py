@@ -21,10 +21,11 @@ from caudal import (
     Party,
     registry,
 )
-from caudal.testing import mapping_suite
+from caudal.testing import conformance_suite
 from caudal.testing.strategies import json_text
 from caudal_khipu.afc import AfcConnector
 from caudal_khipu.bancosecurity import KINDS, BancoSecurityConnector, signed
+from caudal_khipu.emulator import emulator
 
 from . import examples
 from . import strategies as bodies
@@ -182,34 +183,23 @@ def test_unknown_keys_are_ignored(security: Connector) -> None:
     assert len(security.parse("balance", body)) == 1
 
 
-# -- the generic harness, per capability ----------------------------------------------------------
+# -- the core's conformance suite (mapping harness included), per connector ---------------------
 
-TestAfcBalanceMapping = mapping_suite(
+TestAfcConformance = conformance_suite(
     AfcConnector,
-    "balance",
-    bodies.afc_balance_bodies(),
-    settings_=SETTINGS,
+    emulator(),
+    bodies={
+        "balance": bodies.afc_balance_bodies(),
+        "contributions": bodies.afc_contribution_bodies(),
+    },
+    settings=SETTINGS,
     max_examples=EXAMPLES,
 )
-TestAfcContributionsMapping = mapping_suite(
-    AfcConnector,
-    "contributions",
-    bodies.afc_contribution_bodies(),
-    settings_=SETTINGS,
-    max_examples=EXAMPLES,
-)
-TestBancoSecurityBalanceMapping = mapping_suite(
+TestBancoSecurityConformance = conformance_suite(
     BancoSecurityConnector,
-    "balance",
-    bodies.bank_balance_bodies(),
-    settings_=SETTINGS,
-    max_examples=EXAMPLES,
-)
-TestBancoSecurityLoansMapping = mapping_suite(
-    BancoSecurityConnector,
-    "loans",
-    bodies.bank_loan_bodies(),
-    settings_=SETTINGS,
+    emulator(),
+    bodies={"balance": bodies.bank_balance_bodies(), "loans": bodies.bank_loan_bodies()},
+    settings=SETTINGS,
     max_examples=EXAMPLES,
 )
 

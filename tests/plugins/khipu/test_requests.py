@@ -123,9 +123,9 @@ def test_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     found = KhipuSettings()
     assert found.base_url == "https://khipu.example"
     assert found.auth_mode() == "client_credentials"
-    assert found.resolved_token_url == "https://khipu.example/oauth2/token"
+    assert found.resolved_oauth_url == "https://khipu.example/oauth2/token"
     assert (
-        KhipuSettings(token_url="https://id.example/t").resolved_token_url == "https://id.example/t"
+        KhipuSettings(oauth_url="https://id.example/t").resolved_oauth_url == "https://id.example/t"
     )
 
 

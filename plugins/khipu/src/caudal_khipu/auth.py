@@ -226,11 +226,11 @@ def auth_for(settings: KhipuSettings, connector: str | None = None) -> httpx.Aut
         return BearerAuth(settings.jwt)
     if settings.client_id is not None and settings.client_secret is not None:
         return ClientCredentialsAuth(
-            settings.resolved_token_url,
+            settings.resolved_oauth_url,
             settings.client_id,
             settings.client_secret,
-            scope=settings.token_scope,
-            leeway=settings.token_leeway,
+            scope=settings.oauth_scope,
+            leeway=settings.oauth_leeway,
             connector=connector,
         )
     if settings.api_key is not None:

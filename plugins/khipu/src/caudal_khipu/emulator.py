@@ -24,6 +24,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
+from functools import partial
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -33,12 +34,14 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from caudal.sandbox import Emulator
+from caudal import AuthenticationError, MappingError, ProviderError
+from caudal.sandbox import Emulator, ErrorCase
 
 from . import afc, bancosecurity, raw, seeded
 from .base import Endpoint
 
 __all__ = [
+    "CALL_PARAMS",
     "CASES",
     "DEMO_CREDENTIAL",
     "SANDBOX_API_KEY",
@@ -47,6 +50,8 @@ __all__ = [
     "SANDBOX_JWT",
     "ERROR_TYPES",
     "emulator",
+    "error_cases",
+    "error_envelope",
     "khipu_json",
 ]
 
@@ -463,6 +468,57 @@ async def _deliver(url: str, body: str, delay: float) -> None:
         log.warning("callback delivery to %s failed: %s", url.split("?")[0], type(exc).__name__)
 
 
+CALL_PARAMS: dict[str, dict[str, dict[str, Any]]] = {
+    "afc.cl": {
+        "balance": {"credential": DEMO_CREDENTIAL},
+        "contributions": {"credential": DEMO_CREDENTIAL, "period": "2024"},
+    },
+    "bancosecurity.cl": {
+        "balance": {"credential": DEMO_CREDENTIAL, "account_number": "11887755"},
+        "loans": {"credential": DEMO_CREDENTIAL},
+    },
+}
+"""Per connector and capability, the parameters of a call that succeeds."""
+
+FAMILY_CODES = (
+    "A000",
+    "E000",
+    "E101",
+    "E201",
+    "E301",
+    "E401",
+    "D000",
+    "T000",
+    "F000",
+    "I001",
+    "P001",
+)
+"""One code of every documented family, each answered with that family's usual Type."""
+
+
+def _as(params: dict[str, Any], username: str) -> dict[str, Any]:
+    return {**params, "credential": {"Username": username, "Password": "x"}}
+
+
+def error_cases() -> list[ErrorCase]:
+    """Every documented error, for every capability, with the typed error it must raise."""
+    cases = []
+    for connector, capabilities in CALL_PARAMS.items():
+        for capability, params in capabilities.items():
+            case = partial(ErrorCase, connector, capability)
+            for code in FAMILY_CODES:
+                kind = AuthenticationError if code.startswith("A") else ProviderError
+                cases.append(case(_as(params, f"error-{code}"), kind, code=code))
+            for error_type in ERROR_TYPES:
+                cases.append(case(_as(params, f"error-E201-{error_type}"), ProviderError, "E201"))
+            cases += [
+                case(params, AuthenticationError, settings={"api_key": "not-the-sandbox-key"}),
+                case(_as(params, "http-502"), ProviderError),
+                case(_as(params, "broken"), MappingError),
+            ]
+    return cases
+
+
 def emulator() -> Emulator:
     """The Khipu emulator with fresh state (entry point `khipu` in group `caudal.sandbox`)."""
     khipu = Khipu(State())
@@ -475,17 +531,11 @@ def emulator() -> Emulator:
         Route("/_emulator/requests", khipu.requests, methods=["GET"]),
     ]
     keyed = {"api_key": SANDBOX_API_KEY}
-    credential = {"credential": DEMO_CREDENTIAL}
     return Emulator(
         name="khipu",
         routes=routes,
         settings={"afc.cl": keyed, "bancosecurity.cl": keyed},
         cases=CASES,
-        call_params={
-            "afc.cl": {"balance": credential, "contributions": {**credential, "period": "2024"}},
-            "bancosecurity.cl": {
-                "balance": {**credential, "account_number": "11887755"},
-                "loans": credential,
-            },
-        },
+        call_params=CALL_PARAMS,
+        errors=error_cases(),
     )

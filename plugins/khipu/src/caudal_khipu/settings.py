@@ -24,11 +24,12 @@ class KhipuSettings(ConnectorSettings):
 
     1. `jwt`: a bearer token you already hold (e.g. from Khipu's authorization-code flow);
     2. `client_id` + `client_secret`: OAuth2 client credentials, the token fetched from
-       `token_url` and cached until shortly before it expires;
+       `oauth_url` and cached until shortly before it expires;
     3. `api_key`: sent as `x-api-key`; every call then needs the end user's `credential=`.
 
-    Khipu's documentation does not give the token endpoint's URL: `token_url` defaults to
-    `<base_url>/oauth2/token`; set `CAUDAL_KHIPU_TOKEN_URL` to the URL Khipu gives you.
+    Khipu's documentation does not give the token endpoint's URL: `oauth_url` defaults to
+    `<base_url>/oauth2/token`; set `CAUDAL_KHIPU_OAUTH_URL` to the URL Khipu gives you.
+    `oauth_scope` is sent with the token request when set.
     """
 
     model_config = SettingsConfigDict(env_prefix="CAUDAL_KHIPU_", extra="forbid", frozen=True)
@@ -38,9 +39,10 @@ class KhipuSettings(ConnectorSettings):
     jwt: SecretStr | None = None
     client_id: str | None = None
     client_secret: SecretStr | None = None
-    token_url: str | None = None
-    token_scope: str | None = None
-    token_leeway: float = Field(30.0, ge=0)
+    oauth_url: str | None = None
+    """The OAuth2 token endpoint (client-credentials grant); default `<base_url>/oauth2/token`."""
+    oauth_scope: str | None = None
+    oauth_leeway: float = Field(30.0, ge=0)
     """Seconds before a fetched token's expiry at which a new one is fetched."""
 
     @model_validator(mode="after")
@@ -51,9 +53,9 @@ class KhipuSettings(ConnectorSettings):
         return self
 
     @property
-    def resolved_token_url(self) -> str:
-        """The OAuth2 token endpoint: `token_url`, or `<base_url>/oauth2/token`."""
-        return self.token_url or self.base_url.rstrip("/") + DEFAULT_TOKEN_PATH
+    def resolved_oauth_url(self) -> str:
+        """The OAuth2 token endpoint: `oauth_url`, or `<base_url>/oauth2/token`."""
+        return self.oauth_url or self.base_url.rstrip("/") + DEFAULT_TOKEN_PATH
 
     def auth_mode(self, connector: str | None = None) -> AuthMode:
         """Which scheme the requests use; a ConfigurationError when none is configured."""
