@@ -24,6 +24,7 @@ from caudal import (
     RetryAdvice,
     TransportError,
     registry,
+    webhooks,
 )
 from caudal.sandbox import Sandbox
 from caudal_khipu.emulator import (
@@ -34,7 +35,7 @@ from caudal_khipu.emulator import (
 )
 
 from . import examples
-from .conftest import Receiver
+from .conftest import Inbox, Receiver
 from .examples import login, unique
 
 RECORDS = {"balance": Balance, "contributions": Contribution, "loans": Loan}
@@ -330,3 +331,25 @@ def test_callback_carrying_an_error(sandbox: Sandbox, receiver: Receiver) -> Non
             conn.parse("loans", receiver.wait(key))
     assert caught.value.code == "E201"
     assert caught.value.request_id == pending.operation_id
+
+
+def test_webhook_app_delivers_once(sandbox: Sandbox, hooks: webhooks.App, inbox: Inbox) -> None:
+    with connect(sandbox, "bancosecurity.cl") as conn:
+        pending = hooks.request(conn, "balance", credential=login("demo"), account_number="42")
+        (delivery,) = inbox.wait(pending.operation_id)
+        direct = conn.balance(credential=login("demo"), account_number="42")
+    assert delivery.error is None and delivery.result is not None
+    assert delivery.result.operation_id == pending.operation_id
+    assert delivery.result.items == direct.items
+
+
+async def test_webhook_app_delivers_a_khipu_error(
+    sandbox: Sandbox, hooks: webhooks.App, inbox: Inbox
+) -> None:
+    async with connect(sandbox, "afc.cl") as conn:
+        pending = await hooks.arequest(
+            conn, "contributions", credential=login(unique("error-E301"))
+        )
+    (delivery,) = inbox.wait(pending.operation_id)
+    assert isinstance(delivery.error, ProviderError)
+    assert (delivery.error.code, delivery.error.category) == ("E301", "no_data")
