@@ -121,6 +121,11 @@ def test_balance_request_sends_only_what_was_given(offline: Connector) -> None:
     assert request.json == {"link": DOC_LINK, "account_id": "a", "save_data": False}
 
 
+def test_callback_url_is_refused_belvo_has_no_callbacks(offline: Connector) -> None:
+    with pytest.raises(ConfigurationError, match="callback"):
+        offline.balance(link=DOC_LINK, callback_url="https://host.example/cb")
+
+
 @pytest.mark.parametrize("params", [{}, {"link": ""}, {"link": DOC_LINK, "acount_id": "typo"}])
 def test_bad_call_parameters_are_refused_before_io(
     offline: Connector, params: dict[str, Any]
