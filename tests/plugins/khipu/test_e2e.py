@@ -283,6 +283,19 @@ def test_wrong_client_secret(sandbox: Sandbox) -> None:
     assert "invalid_client" in str(caught.value)
 
 
+def test_a000_with_client_credentials_fetches_a_fresh_token_per_attempt(sandbox: Sandbox) -> None:
+    before = seen(sandbox, "oauth2/token").get(SANDBOX_CLIENT_ID, 0)
+    oauth = {
+        "api_key": None,
+        "client_id": SANDBOX_CLIENT_ID,
+        "client_secret": SANDBOX_CLIENT_SECRET,
+    }
+    with connect(sandbox, "afc.cl", **oauth) as conn, pytest.raises(AuthenticationError) as caught:
+        conn.balance(credential=login(unique("error-A000")))
+    assert caught.value.attempts == 3  # type: ignore[attr-defined]
+    assert seen(sandbox, "oauth2/token")[SANDBOX_CLIENT_ID] == before + 3
+
+
 def test_fixed_jwt_without_credential(sandbox: Sandbox) -> None:
     with connect(sandbox, "afc.cl", api_key=None, jwt=SANDBOX_JWT) as conn:
         assert isinstance(conn.balance(), Result)

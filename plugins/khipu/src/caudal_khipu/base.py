@@ -13,7 +13,7 @@ from functools import partial
 from typing import Any, ClassVar, Generic, TypeVar
 
 import httpx
-from pydantic import BaseModel, ConfigDict, TypeAdapter
+from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
 from caudal import (
     AuthenticationError,
@@ -113,7 +113,16 @@ class KhipuConnector(Connector):
                 capability=call.capability,
             )
         data = {"AccountCredential": params.credential, **params.request_fields()}
-        body = endpoint.body.model_validate({"RequestData": data, "CallbackUrl": call.callback_url})
+        try:
+            body = endpoint.body.model_validate(
+                {"RequestData": data, "CallbackUrl": call.callback_url}
+            )
+        except ValidationError as exc:  # the parameters passed their model: a bug, but typed
+            raise ConfigurationError(
+                f"cannot build the request body: {exc.errors(include_input=False)[0]['msg']}",
+                connector=self.name,
+                capability=call.capability,
+            ) from None
         json = body.model_dump(mode="json", exclude_none=True, context=raw.REVEAL_SECRETS)
         return Request("POST", endpoint.path, json=_RedactedBody(json))
 
