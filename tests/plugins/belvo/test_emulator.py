@@ -150,3 +150,18 @@ def test_a_challenge_outlives_the_emulator_that_issued_it() -> None:
     with caudal.sandbox.serve([emulator()]) as second, second.connect("belvo.br") as conn:
         result = conn.resume(Challenge.model_validate_json(kept), token=MFA_TOKEN)
     assert len(result) == 3 * len(seeded_accounts(MFA_LINK))
+
+
+def test_every_documented_code_is_a_conformance_case() -> None:
+    built = emulator()
+    codes = {case.code for case in built.errors}
+    assert codes >= {
+        "invalid_link",
+        "authentication_failed",
+        "access_to_resource_denied",
+        "request_timeout",
+        "unexpected_error",
+    }
+    assert any(case.code is None and case.params["link"] == "html-502" for case in built.errors)
+    (challenge,) = built.challenges
+    assert (challenge.params["link"], challenge.token) == (MFA_LINK, MFA_TOKEN)

@@ -11,16 +11,17 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from caudal import Balance, BalanceKind, Connector, MappingError
-from caudal.testing import mapping_suite
+from caudal.testing import conformance_suite
 from caudal.testing.strategies import json_text
 from caudal_belvo import BelvoBrConnector
+from caudal_belvo.emulator import emulator
 from caudal_belvo.mapping import INVESTED_NOTE
 
 from .examples import CREDENTIALS, DOC_BALANCE, DOC_BODY
 from .strategies import balance_bodies
 
-TestBelvoBalanceMapping = mapping_suite(
-    BelvoBrConnector, "balance", balance_bodies(min_size=1), settings_=CREDENTIALS, max_examples=100
+TestBelvoConformance = conformance_suite(
+    BelvoBrConnector, emulator(), bodies={"balance": balance_bodies(min_size=1)}
 )
 
 

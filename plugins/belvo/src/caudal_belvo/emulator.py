@@ -29,7 +29,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from caudal.sandbox import Emulator
+from caudal import AuthenticationError, ProviderError, TransportError
+from caudal.sandbox import ChallengeCase, Emulator, ErrorCase
 
 from .raw import (
     BalancesQuery,
@@ -388,6 +389,28 @@ def _filtered(account: RawBalance, query: BalancesQuery) -> dict[str, Any]:
     return data
 
 
+def _error_cases() -> list[ErrorCase]:
+    """Every documented error, asked for on purpose (the conformance suite checks each)."""
+    cases = [
+        ErrorCase("belvo.br", "balance", {"link": f"error-{status}"}, ProviderError, code)
+        for status, (code, _) in DOCUMENTED.items()
+        if status not in (401, 428)  # 401 comes from wrong keys; 428 is a challenge case
+    ]
+    wrong_keys = {"secret_password": "not-the-sandbox-password"}
+    return [
+        *cases,
+        ErrorCase(
+            "belvo.br",
+            "balance",
+            {"link": EXAMPLE_LINK},
+            AuthenticationError,
+            "authentication_failed",
+            wrong_keys,
+        ),
+        ErrorCase("belvo.br", "balance", {"link": "html-502"}, TransportError),
+    ]
+
+
 def emulator() -> Emulator:
     """The Belvo emulator with fresh state (entry point `belvo` in group `caudal.sandbox`)."""
     belvo = Belvo(State())
@@ -400,4 +423,6 @@ def emulator() -> Emulator:
         settings={"belvo.br": {"secret_id": SECRET_ID, "secret_password": SECRET_PASSWORD}},
         cases=CASES,
         call_params={"belvo.br": {"balance": {"link": EXAMPLE_LINK}}},
+        challenges=[ChallengeCase("belvo.br", "balance", {"link": MFA_LINK}, MFA_TOKEN)],
+        errors=_error_cases(),
     )

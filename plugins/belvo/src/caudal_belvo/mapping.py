@@ -11,6 +11,10 @@ one: they are separate figures of the same account, never parts of a total to be
 Every figure keeps Belvo's amount digit for digit and `last_updated_at` (with its offset) as
 `as_of`; Belvo's identifiers and timestamps that have no canonical field are kept in
 `references` so nothing Belvo said is dropped.
+
+The raw models have validated every value (exact `Decimal` amounts, ISO 4217 currency, offset
+date-times), so the canonical records are built with `caudal.model.trusted`, not validated a
+second time: mapping 100k accounts took about a third of the time.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from pydantic import TypeAdapter
 
 from caudal import Balance, BalanceKind, Call, Money, Reply, Result
 from caudal.mapping import mapping_errors, validate
+from caudal.model import trusted
 
 from .raw import RawBalance
 
@@ -55,13 +60,17 @@ def references_of(raw: RawBalance) -> dict[str, str]:
 def balances_of(raw: RawBalance) -> tuple[Balance, ...]:
     """The three canonical figures of one Belvo account."""
     references = references_of(raw)
+    currency = raw.currency
+    as_of = raw.last_updated_at
+    account_id = raw.account_id
     return tuple(
-        Balance(
-            account_id=raw.account_id,
+        trusted(
+            Balance,
+            account_id=account_id,
             kind=kind,
             provider_kind=key,
-            amount=Money(amount=getattr(raw, key), currency=raw.currency),
-            as_of=raw.last_updated_at,
+            amount=trusted(Money, amount=getattr(raw, key), currency=currency),
+            as_of=as_of,
             references=references,
         )
         for key, kind in FIGURES
@@ -72,10 +81,15 @@ def read_balances(reply: Reply, call: Call[Any]) -> Result[Balance]:
     """A 200 or 201 body (a JSON array of accounts) -> one Result, three records per account."""
     accounts = validate(BALANCES, reply.body, call)
     items: list[Balance] = []
-    for index, raw in enumerate(accounts):
-        with mapping_errors(call, f"$[{index}]"):
+    index = 0
+    try:
+        for index, raw in enumerate(accounts):  # noqa: B007 - the index names a failure
             items.extend(balances_of(raw))
-    return Result[Balance](
+    except Exception:
+        with mapping_errors(call, f"$[{index}]"):
+            raise
+    return trusted(
+        Result[Balance],
         connector=call.connector,
         capability=call.capability,
         items=tuple(items),
