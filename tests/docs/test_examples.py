@@ -1,0 +1,210 @@
+"""The documentation is tested: its Python examples run, and the site builds with no warning.
+
+Every ```` ```python ```` block of every page under `docs/` runs, page by page, in order, in
+one namespace per page (a later block may use what an earlier one defined), against the
+sandbox: the page runs with the connectors' environment variables pointing at a running
+`caudal.sandbox.serve()`, exactly as the quickstart tells a reader to set them, in a temporary
+working directory. A block preceded by a `<!-- not-run -->` line is skipped: only for code that
+needs a real provider, and the page must say so. A block may use top-level `await`. A function
+named `test_*` defined by a block is called, with the fixtures it names (`caudal_sandbox`,
+`tmp_path`), as pytest would.
+
+Tracebacks point at the Markdown file and line of the failing example.
+"""
+
+from __future__ import annotations
+
+import ast
+import asyncio
+import inspect
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from caudal import registry
+from caudal.model import json_schema
+from caudal.sandbox import Sandbox, serve
+
+ROOT = Path(__file__).resolve().parents[2]
+DOCS = ROOT / "docs"
+NOT_RUN = "<!-- not-run -->"
+FENCE = re.compile(r"^```python\b")
+INDENTED_FENCE = re.compile(r"^\s+```python\b")
+
+
+@dataclass(frozen=True)
+class Example:
+    """One ```python block: where it starts (1-based line of its first code line) and its code."""
+
+    page: Path
+    line: int
+    code: str
+    skipped: bool
+
+
+def examples(page: Path) -> list[Example]:
+    """Every ```python block of a Markdown page, in order."""
+    lines = page.read_text(encoding="utf-8").splitlines()
+    found: list[Example] = []
+    i = 0
+    while i < len(lines):
+        if INDENTED_FENCE.match(lines[i]):
+            raise AssertionError(
+                f"{page.name}:{i + 1}: an indented ```python block would not be run; "
+                "start it at the beginning of the line"
+            )
+        if FENCE.match(lines[i]):
+            before = next((x.strip() for x in reversed(lines[:i]) if x.strip()), "")
+            end = next(j for j in range(i + 1, len(lines)) if lines[j].startswith("```"))
+            code = "\n".join(lines[i + 1 : end]) + "\n"
+            found.append(Example(page, i + 2, code, before == NOT_RUN))
+            i = end
+        i += 1
+    return found
+
+
+PAGES = sorted(p for p in DOCS.rglob("*.md") if any(True for _ in examples(p)))
+
+
+def _run(example: Example, namespace: dict[str, Any], fixtures: dict[str, Any]) -> None:
+    # Padding keeps the Markdown file's line numbers, so a traceback shows the real source.
+    source = "\n" * (example.line - 1) + example.code
+    flags = ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
+    compiled = compile(source, str(example.page), "exec", flags=flags, dont_inherit=True)
+    before = set(namespace)
+    outcome = eval(compiled, namespace)  # noqa: S307 - the documentation's own examples
+    if inspect.iscoroutine(outcome):
+        asyncio.run(outcome)
+    for name in sorted(set(namespace) - before):
+        test = namespace[name]
+        if name.startswith("test_") and inspect.isfunction(test):
+            wanted = inspect.signature(test).parameters
+            test(**{p: fixtures[p] for p in wanted})
+
+
+@pytest.fixture(scope="module")
+def docs_sandbox() -> Iterator[Sandbox]:
+    with serve() as sandbox:
+        yield sandbox
+
+
+def sandbox_environment(sandbox: Sandbox) -> dict[str, str]:
+    """The `CAUDAL_<PROVIDER>_*` variables that point every connector at `sandbox`."""
+    env: dict[str, str] = {}
+    for name in sandbox.connectors():
+        if name not in registry:
+            continue
+        prefix = str(registry.load(name).settings_class.model_config.get("env_prefix", ""))
+        for key, value in sandbox.settings(name).items():
+            env[f"{prefix}{key.upper()}"] = str(value)
+    return env
+
+
+def _scaffolded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[], None]:
+    """writing-a-connector.md: the reader ran `caudal new acme.mx` and installed it."""
+    from caudal.scaffold import create
+
+    project = create("acme.mx", tmp_path / "projects")
+    monkeypatch.syspath_prepend(str(project / "src"))
+
+    def forget() -> None:
+        for module in [m for m in sys.modules if m.split(".")[0] == "caudal_acme_mx"]:
+            del sys.modules[module]
+
+    return forget
+
+
+SETUP: dict[str, Callable[[Path, pytest.MonkeyPatch], Callable[[], None]]] = {
+    "writing-a-connector.md": _scaffolded,
+}
+"""What a page assumes the reader did before its examples (beyond the sandbox settings)."""
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.relative_to(DOCS).as_posix())
+def test_page_examples_run(
+    page: Path, docs_sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for key, value in sandbox_environment(docs_sandbox).items():
+        monkeypatch.setenv(key, value)
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    cleanup = SETUP[page.name](tmp_path, monkeypatch) if page.name in SETUP else None
+    namespace: dict[str, Any] = {"__name__": f"docs_{page.stem.replace('-', '_')}"}
+    fixtures = {"caudal_sandbox": docs_sandbox, "tmp_path": tmp_path}
+    try:
+        for example in examples(page):
+            if not example.skipped:
+                _run(example, namespace, fixtures)
+    finally:
+        if cleanup is not None:
+            cleanup()
+
+
+def test_skipped_examples_say_why() -> None:
+    """`<!-- not-run -->` is for code that needs a real provider; the page must say so."""
+    for page in PAGES:
+        text = page.read_text(encoding="utf-8")
+        for example in examples(page):
+            if example.skipped:
+                window = text[: text.find(example.code)][-600:].lower()
+                assert "real provider" in window or "production" in window, (
+                    f"{page.name}:{example.line}: a skipped example must say it needs a real "
+                    "provider"
+                )
+
+
+def test_examples_are_found() -> None:
+    names = {p.name for p in PAGES}
+    assert {"quickstart.md", "errors.md", "webhooks.md", "challenges.md"} <= names
+    assert all(e.code.strip() for p in PAGES for e in examples(p))
+
+
+# -- the site ---------------------------------------------------------------------------------
+
+
+def test_site_builds_strictly_with_every_generated_page(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    env = {k: v for k, v in env.items() if k != "CAUDAL_PLUGINS"}
+    built = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "-q", "-d", str(site)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    output = built.stdout + built.stderr
+    assert built.returncode == 0, output[-4000:]
+    assert "WARNING" not in output, output[-4000:]
+
+    for name in registry.names():
+        page = (site / "connectors" / name / "index.html").read_text(encoding="utf-8")
+        about = registry.about(name)
+        cls = registry.load(name)
+        prefix = str(cls.settings_class.model_config.get("env_prefix", ""))
+        assert all(cap in page for cap in about.capabilities), name
+        assert f"{prefix}BASE_URL" in page, name
+        for field in cls.settings_class.model_fields:
+            assert f"{prefix}{field.upper()}" in page, (name, field)
+    belvo = (site / "connectors" / "belvo.br" / "index.html").read_text(encoding="utf-8")
+    assert "CAUDAL_BELVO_SECRET_PASSWORD" in belvo and "secret" in belvo
+
+    schema = json.loads((site / "reference" / "canonical-model.schema.json").read_text())
+    assert schema == json_schema()
+    reference = (site / "reference" / "model" / "index.html").read_text(encoding="utf-8")
+    for model in ("Balance", "Contribution", "Loan", "Money", "Party", "Challenge", "Pending"):
+        assert f'id="{model.lower()}"' in reference, model
+
+    for html in site.rglob("*.html"):
+        assert "<!-- caudal:" not in html.read_text(encoding="utf-8"), html
