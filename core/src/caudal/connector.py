@@ -25,6 +25,8 @@ from .settings import ConnectorSettings
 if TYPE_CHECKING:
     import httpx
 
+    from .runtime import AsyncRunner, SyncRunner
+
 __all__ = ["Connector", "capabilities_of"]
 
 
@@ -86,12 +88,21 @@ class Connector:
             self._hooks.register(extension)
         self._hooks.check_pending()
         self.capabilities: frozenset[str] = capabilities_of(type(self))
-        # The HTTP stack loads with the first connector, not with `import caudal`.
-        from .runtime import AsyncRunner, SyncRunner
+        self._sync: SyncRunner | None = None
+        self._async: AsyncRunner | None = None
 
-        auth, headers = self.http_auth(), self.http_headers()
-        self._sync = SyncRunner(settings, auth, headers)
-        self._async = AsyncRunner(settings, auth, headers)
+    # -- the runtimes, built on first use -------------------------------------------------------
+
+    def _runners(self) -> tuple[SyncRunner, AsyncRunner]:
+        # Built lazily: `parse` (a webhook receiver) needs no credentials and no HTTP stack,
+        # and `import caudal` does not load httpx.
+        if self._sync is None or self._async is None:
+            from .runtime import AsyncRunner, SyncRunner
+
+            auth, headers = self.http_auth(), self.http_headers()
+            self._sync = SyncRunner(self.settings, auth, headers)
+            self._async = AsyncRunner(self.settings, auth, headers)
+        return self._sync, self._async
 
     # -- what subclasses may override ----------------------------------------------------------
 
@@ -256,7 +267,7 @@ class Connector:
         operation, call, request = self.prepare(
             capability, params, callback_url=callback_url, keep_raw=keep_raw
         )
-        return self._sync.run(request, operation.read, call)
+        return self._runners()[0].run(request, operation.read, call)
 
     async def acall(
         self,
@@ -270,7 +281,7 @@ class Connector:
         operation, call, request = self.prepare(
             capability, params, callback_url=callback_url, keep_raw=keep_raw
         )
-        return await self._async.run(request, operation.read, call)
+        return await self._runners()[1].run(request, operation.read, call)
 
     def parse(self, capability: str, body: bytes | str, *, keep_raw: bool = False) -> Result[Any]:
         """Map a raw provider body (a callback delivery, a stored response) with no I/O."""
@@ -282,7 +293,7 @@ class Connector:
         return self._result(read_reply(Reply(200, raw), operation.read, call), call)
 
     def _resume(
-        self, challenge: Challenge, token: str
+        self, challenge: Challenge, token: str, keep_raw: bool
     ) -> tuple[Operation[Any], Call[Any], Request]:
         if challenge.connector != self.name:
             raise ConfigurationError(
@@ -296,18 +307,20 @@ class Connector:
             )
         operation = self.operation(challenge.capability)
         params = self._params(operation, challenge.capability, dict(challenge.params))
-        call = Call(self.name, challenge.capability, params)
+        call = Call(self.name, challenge.capability, params, keep_raw=keep_raw)
         return operation, call, self.resume_request(challenge, token)
 
-    def resume(self, challenge: Challenge, token: str) -> Result[Any]:
+    def resume(self, challenge: Challenge, token: str, *, keep_raw: bool = False) -> Result[Any]:
         """Answer a multi-factor challenge with the end user's token and get the data."""
-        operation, call, request = self._resume(challenge, token)
-        return self._result(self._sync.run(request, operation.read, call), call)
+        operation, call, request = self._resume(challenge, token, keep_raw)
+        return self._result(self._runners()[0].run(request, operation.read, call), call)
 
-    async def aresume(self, challenge: Challenge, token: str) -> Result[Any]:
+    async def aresume(
+        self, challenge: Challenge, token: str, *, keep_raw: bool = False
+    ) -> Result[Any]:
         """Async twin of `resume`."""
-        operation, call, request = self._resume(challenge, token)
-        return self._result(await self._async.run(request, operation.read, call), call)
+        operation, call, request = self._resume(challenge, token, keep_raw)
+        return self._result(await self._runners()[1].run(request, operation.read, call), call)
 
     def _result(self, outcome: Result[Any] | Pending, call: Call[Any]) -> Result[Any]:
         if not isinstance(outcome, Result):
@@ -322,12 +335,15 @@ class Connector:
 
     def close(self) -> None:
         """Close the sync connection pool (the async one closes with `aclose`)."""
-        self._sync.close()
+        if self._sync is not None:
+            self._sync.close()
 
     async def aclose(self) -> None:
         """Close both connection pools."""
-        self._sync.close()
-        await self._async.aclose()
+        if self._sync is not None:
+            self._sync.close()
+        if self._async is not None:
+            await self._async.aclose()
 
     def __enter__(self) -> Self:
         return self

@@ -98,9 +98,11 @@ class TransportError(CaudalError):
         capability: str | None = None,
         status: int | None = None,
         retry: RetryAdvice = RetryAdvice.NOW,
+        retry_after: timedelta | None = None,
     ) -> None:
         self.status = status
         self.retry = retry
+        self.retry_after = retry_after
         super().__init__(message, connector=connector, capability=capability)
 
 

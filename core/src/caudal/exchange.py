@@ -34,9 +34,10 @@ class Request:
 
     method: str
     path: str
-    json: Any = None
-    params: Mapping[str, str] | None = None
-    headers: Mapping[str, str] = field(default_factory=dict)
+    json: Any = field(default=None, repr=False)
+    params: Mapping[str, str] | None = field(default=None, repr=False)
+    headers: Mapping[str, str] = field(default_factory=dict, repr=False)
+    """Bodies, queries and headers may carry end-user passwords and tokens: never in a repr."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -64,7 +64,8 @@ class Money(BaseModel):
     currency: CurrencyCode
 
     def __neg__(self) -> Money:
-        return Money(amount=-self.amount, currency=self.currency)
+        # copy_negate is exact; unary minus rounds to the context's 28 digits.
+        return Money(amount=self.amount.copy_negate(), currency=self.currency)
 
     def __str__(self) -> str:
         return f"{self.amount} {self.currency}"

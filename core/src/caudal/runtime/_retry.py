@@ -8,7 +8,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
-from ..errors import CaudalError, ProviderError, RetryAdvice, TransportError
+from ..errors import CaudalError, RetryAdvice, TransportError
 from ..settings import ConnectorSettings
 
 __all__ = ["Attempts", "parse_retry_after"]
@@ -50,7 +50,7 @@ class Attempts:
         advice: RetryAdvice = getattr(error, "retry", RetryAdvice.NEVER)
         if self.count >= self._settings.max_attempts:
             return None
-        retry_after = error.retry_after if isinstance(error, ProviderError) else None
+        retry_after: timedelta | None = getattr(error, "retry_after", None)
         wait_for = retry_after.total_seconds() if retry_after is not None else None
         if advice is RetryAdvice.NOW:
             s = self._settings

@@ -28,8 +28,13 @@ from ._mapping import mapping_suite
 
 __all__ = ["SECRET_WORDS", "conformance_suite"]
 
-SECRET_WORDS = ("key", "secret", "password", "token", "jwt")
-"""A settings field whose name contains one of these must be a `SecretStr`."""
+SECRET_WORDS = frozenset({"key", "secret", "password", "token", "jwt"})
+"""A settings field with one of these words in its name must be a `SecretStr` (`*_url` aside)."""
+
+
+def _names_a_secret(field: str) -> bool:
+    words = set(field.lower().split("_"))
+    return bool(words & SECRET_WORDS) and not field.lower().endswith("_url")
 
 
 def _is_secret_type(annotation: Any) -> bool:
@@ -97,7 +102,7 @@ def conformance_suite(
 
         def test_secret_settings_are_secretstr(self) -> None:
             for field, info in connector.settings_class.model_fields.items():
-                if any(word in field.lower() for word in SECRET_WORDS):
+                if _names_a_secret(field):
                     assert _is_secret_type(info.annotation), f"setting {field} must be SecretStr"
 
         def test_env_prefix_names_the_provider(self) -> None:

@@ -76,7 +76,8 @@ def _wrong_type(value: Any) -> Any:
         return "caudal-bogus"
     if isinstance(value, dict | list):
         return "caudal-bogus"
-    return {"caudal-bogus": [1]}
+    # A null: not a string (str | None would take it) nor an object (an all-optional model would).
+    return [["caudal-bogus"]]
 
 
 def _replace(value: Any, path: Path, new: Any) -> Any:
@@ -92,7 +93,8 @@ def mutations(body: Any) -> st.SearchStrategy[tuple[Path, Any]]:
     """(path, broken body) pairs: one value somewhere in `body` replaced by a wrong type."""
     nodes = list(_nodes(body))
     if not nodes:
-        return st.nothing()
+        # `[]` or `{}`: nothing to break. Replace the whole body instead.
+        return st.just(((), _wrong_type(body)))
     return st.sampled_from(nodes).map(lambda n: (n[0], _replace(body, n[0], _wrong_type(n[1]))))
 
 

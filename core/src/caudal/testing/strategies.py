@@ -38,6 +38,7 @@ __all__ = [
 ]
 
 Overrides = Mapping[str, st.SearchStrategy[Any]]
+TEXT = st.characters(codec="utf-8", exclude_categories=["Cs"])
 
 
 # -- JSON text ------------------------------------------------------------------------------------
@@ -196,6 +197,43 @@ def _model(model: type[BaseModel], path: str, overrides: Overrides) -> st.Search
     return st.fixed_dictionaries(required, optional=optional)
 
 
+def _constrained(
+    base: Any, meta: list[Any], path: str, overrides: Overrides
+) -> st.SearchStrategy[Any]:
+    """Honour `Field(ge=, gt=, le=, lt=, min_length=, max_length=)` on numbers and strings."""
+    low, high = _bounds(meta)
+    if base is int and (low is not None or high is not None):
+        return st.integers(None if low is None else int(low), None if high is None else int(high))
+    if base is Decimal and (low is not None or high is not None):
+        return amounts(extra_places=4).filter(
+            lambda d: (low is None or d >= low) and (high is None or d <= high)
+        )
+    min_len = next((m.min_length for m in meta if getattr(m, "min_length", None)), None)
+    max_len = next((m.max_length for m in meta if getattr(m, "max_length", None)), None)
+    if base is str and (min_len or max_len):
+        return st.text(TEXT, min_size=min_len or 0, max_size=max_len or max(24, min_len or 0))
+    return _of(base, path, overrides)
+
+
+def _bounds(meta: list[Any]) -> tuple[Decimal | None, Decimal | None]:
+    """Inclusive lower and upper bounds from annotated-types metadata."""
+    low = high = None
+    for m in meta:
+        if getattr(m, "ge", None) is not None:
+            low = Decimal(str(m.ge))
+        if getattr(m, "gt", None) is not None:
+            low = (
+                Decimal(str(m.gt)) + 1 if isinstance(m.gt, int) else Decimal(str(m.gt)).next_plus()
+            )
+        if getattr(m, "le", None) is not None:
+            high = Decimal(str(m.le))
+        if getattr(m, "lt", None) is not None:
+            high = (
+                Decimal(str(m.lt)) - 1 if isinstance(m.lt, int) else Decimal(str(m.lt)).next_minus()
+            )
+    return low, high
+
+
 def _of(tp: Any, path: str, overrides: Overrides) -> st.SearchStrategy[Any]:
     if path in overrides:
         return overrides[path]
@@ -209,7 +247,7 @@ def _of(tp: Any, path: str, overrides: Overrides) -> st.SearchStrategy[Any]:
         )
         if pattern:
             return st.from_regex(pattern, fullmatch=True)
-        return _of(base, path, overrides)
+        return _constrained(base, meta, path, overrides)
     if origin in (Union, types.UnionType):
         return st.one_of(*(_of(arg, path, overrides) for arg in get_args(tp)))
     if origin is Literal:
@@ -242,7 +280,7 @@ def _of(tp: Any, path: str, overrides: Overrides) -> st.SearchStrategy[Any]:
         if issubclass(tp, date):
             return st.dates(date(2000, 1, 1), date(2099, 12, 31)).map(date.isoformat)
         if issubclass(tp, str | SecretStr):
-            return st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=24)
+            return st.text(TEXT, max_size=24)
     if tp is Any:
         return st.one_of(st.none(), st.text(max_size=8), st.integers())
     raise TypeError(f"no strategy for {tp!r} at {path!r}; pass one in overrides={{{path!r}: ...}}")
