@@ -6,7 +6,10 @@ setting without a description here) reports it, and the strict build fails on it
 
 from __future__ import annotations
 
+import ast
+import inspect
 import tempfile
+import textwrap
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -43,6 +46,24 @@ COMMON_SETTINGS: dict[str, str] = {
 """What each common setting means (`ConnectorSettings` has no field descriptions to read)."""
 
 
+def _assigned_in_init(cls: type) -> list[str]:
+    init = cls.__dict__.get("__init__")
+    if init is None:
+        return []
+    tree = ast.parse(textwrap.dedent(inspect.getsource(init)))
+    found = []
+    for node in ast.walk(tree):
+        targets = node.targets if isinstance(node, ast.Assign) else []
+        for target in targets:
+            if (
+                isinstance(target, ast.Attribute)
+                and isinstance(target.value, ast.Name)
+                and target.value.id == "self"
+            ):
+                found.append(target.attr)
+    return list(dict.fromkeys(found))
+
+
 class Blocks:
     """The generated blocks, given what the hook gathered; `problems` collects what is missing."""
 
@@ -65,6 +86,7 @@ class Blocks:
             "sandbox-env": self.sandbox_env,
             "emulators": self.emulator_list,
             "error-tree": self.error_tree,
+            "error-attributes": self.error_attributes,
             "retry-advice": self.retry_advice,
             "common-settings": self.common_settings,
             "exit-codes": self.exit_codes,
@@ -158,6 +180,19 @@ class Blocks:
 
         walk(CaudalError, 0)
         return "\n".join(lines)
+
+    def error_attributes(self) -> str:
+        """Each error class's own attributes: what its `__init__` assigns to `self`."""
+        rows = []
+        classes = [CaudalError]
+        while classes:
+            cls = classes.pop(0)
+            own = _assigned_in_init(cls)
+            if own:
+                rows.append([code(cls.__name__), ", ".join(code(a) for a in own)])
+            subs = sorted(cls.__subclasses__(), key=lambda c: c.__name__)
+            classes += [c for c in subs if c.__module__ == errors.__name__]
+        return table(["error", "attributes (besides those of its base classes)"], rows)
 
     def retry_advice(self) -> str:
         notes = attribute_docs(RetryAdvice)

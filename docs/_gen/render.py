@@ -29,17 +29,30 @@ __all__ = [
     "table",
 ]
 
-_MARKDOWN = re.compile(r"([\\`*_\[\]<>|#])")
+_MARKDOWN = re.compile(r"([\\*_\[\]|#])")
+_CODE_SPAN = re.compile(r"(`+)(.+?)\1")
 
 
 def cell(text: object) -> str:
-    """Prose for a table cell or a line: Markdown characters escaped, on one line."""
-    return _MARKDOWN.sub(r"\\\1", " ".join(str(text).split()))
+    """Prose for a table cell or a line, on one line: Markdown characters escaped, except
+    inside `code spans`, which stay code."""
+    flat = " ".join(str(text).split())
+    out, last = [], 0
+    for span in _CODE_SPAN.finditer(flat):
+        out += [_prose(flat[last : span.start()]), span.group(0)]
+        last = span.end()
+    out.append(_prose(flat[last:]))
+    return "".join(out)
+
+
+def _prose(text: str) -> str:
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _MARKDOWN.sub(r"\\\1", text)
 
 
 def code(value: object) -> str:
-    """`value` as inline code, safe in a table cell."""
-    text = str(value).replace("|", "\\|")
+    """`value` as inline code (a `|` inside code does not split a table cell)."""
+    text = str(value)
     fence = "``" if "`" in text else "`"
     pad = " " if text.startswith("`") or text.endswith("`") else ""
     return f"{fence}{pad}{text}{pad}{fence}"
