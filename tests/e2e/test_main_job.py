@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 from caudal.sandbox import tour
+from caudal_belvo.emulator import SECRET_ID, SECRET_PASSWORD
 
 ENV = {k: v for k, v in os.environ.items() if not k.startswith("CAUDAL_")} | {"COLUMNS": "200"}
 
@@ -115,3 +116,48 @@ def test_secrets_never_reach_the_cli_output() -> None:
     )
     assert done.returncode == 3
     assert "hunter2-very-secret" not in done.stdout + done.stderr
+
+
+def test_sandbox_serve_runs_in_the_foreground_until_stopped() -> None:
+    import socket
+
+    import httpx
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "caudal", "sandbox", "serve", "--port", str(port)],
+        env=ENV,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(200):
+            try:
+                httpx.get(f"{base}/belvo/_emulator/requests", timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.05)
+        done = caudal(
+            "fetch",
+            "belvo.br",
+            "balance",
+            "--base-url",
+            f"{base}/belvo",
+            "--json",
+            "-s",
+            f"secret_id={SECRET_ID}",
+            "-s",
+            f"secret_password={SECRET_PASSWORD}",
+            "-p",
+            "link=c81a1dea-6dd6-4999-8b9f-541ee8197058",
+        )
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout)["items"]
+    finally:
+        server.terminate()
+        out, _ = server.communicate(timeout=10)
+    assert "belvo" in out and "khipu" in out
