@@ -85,7 +85,20 @@ HINTS: list[tuple[type[CaudalError], ExitCode, str]] = [
 ]
 
 
+def _show(outcome: Result[Any] | Pending, json_output: bool) -> None:
+    if json_output:
+        _print_json(outcome)
+    else:
+        render_outcome(out, outcome)
+
+
 def _fail(exc: CaudalError, debug: bool) -> typer.Exit:
+    """Print one clear line and a hint (a traceback only with --debug); the exit to raise.
+
+    A challenge goes to stdout as JSON, so `caudal fetch ... > challenge.json` keeps it.
+    """
+    if isinstance(exc, ChallengeRequired):
+        _print_json(exc.challenge)
     code, hint = next((c, h) for t, c, h in HINTS if isinstance(exc, t))
     if debug:
         err.print_exception()
@@ -319,15 +332,9 @@ def fetch(
                 outcome = conn.call(
                     capability, params, callback_url=callback_url, keep_raw=keep_raw
                 )
-    except ChallengeRequired as exc:
-        _print_json(exc.challenge)
-        raise _fail(exc, debug) from None
     except CaudalError as exc:
         raise _fail(exc, debug) from None
-    if json_output:
-        _print_json(outcome)
-    else:
-        render_outcome(out, outcome)
+    _show(outcome, json_output)
 
 
 @app.command()
@@ -371,15 +378,9 @@ def resume(
                 settings = {**running.settings(challenge.connector), **settings}
             with default_registry.get(challenge.connector, **settings) as conn:
                 outcome = conn.resume(challenge, token)
-    except ChallengeRequired as exc:
-        _print_json(exc.challenge)
-        raise _fail(exc, debug) from None
     except CaudalError as exc:
         raise _fail(exc, debug) from None
-    if json_output:
-        _print_json(outcome)
-    else:
-        render_outcome(out, outcome)
+    _show(outcome, json_output)
 
 
 @sandbox_app.command("serve")
