@@ -38,7 +38,7 @@ pytest: install
 test: lint typecheck pytest ## everything CI checks
 
 fuzz: install ## long property runs (many more hypothesis examples)
-	CAUDAL_HYPOTHESIS_PROFILE=fuzz $(BIN)/pytest -k "Mapping or propert" -p no:randomly
+	CAUDAL_HYPOTHESIS_PROFILE=fuzz $(BIN)/pytest -x
 
 bench: install ## benchmarks with same-run baselines; writes bench/results.json
 	$(BIN)/python -m bench
