@@ -1,5 +1,6 @@
 """The canonical model: what host apps see, whichever provider the data came from."""
 
+from ._build import trusted, verify_trusted
 from ._money import CurrencyCode, ExactDecimal, Money, currency_codes, minor_units
 from ._outcomes import Challenge, Pending, Result
 from ._party import Party, TaxScheme, normalize_tax_id
@@ -25,6 +26,8 @@ __all__ = [
     "minor_units",
     "json_schema",
     "normalize_tax_id",
+    "trusted",
+    "verify_trusted",
 ]
 
 

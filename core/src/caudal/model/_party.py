@@ -7,6 +7,7 @@ and dropping a contribution because its employer's RUT is mistyped would lose mo
 from __future__ import annotations
 
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, model_validator
@@ -28,11 +29,14 @@ class TaxScheme(StrEnum):
 _MODULES = {TaxScheme.CL_RUT: rut, TaxScheme.BR_CPF: cpf, TaxScheme.BR_CNPJ: cnpj}
 
 
+@lru_cache(maxsize=16_384)
 def normalize_tax_id(scheme: TaxScheme, raw: str) -> tuple[str, bool]:
     """The canonical spelling of `raw` and whether its check digit holds.
 
     RUTs are written `11222333-9` (no dots, upper-case K); CPF and CNPJ as their bare characters.
     Input python-stdnum cannot even compact (wrong length, stray characters) is kept stripped.
+    Cached: a pure function of its arguments, and the same employers recur in every body
+    (python-stdnum's compaction and check cost about 40 µs per id).
     """
     module = _MODULES[scheme]
     try:

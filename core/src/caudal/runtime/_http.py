@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -79,10 +81,50 @@ def too_large(limit: int, request: httpx.Request, call: Call[Any]) -> TransportE
     )
 
 
+GC_PAUSE_BYTES = 64 * 1024
+"""Bodies from this size on are mapped with the cyclic garbage collector paused."""
+
+_gc_lock = threading.Lock()
+_gc_pauses = 0
+_gc_was_enabled = False
+
+
+def _pause_gc() -> None:
+    global _gc_pauses, _gc_was_enabled
+    with _gc_lock:
+        if _gc_pauses == 0:
+            _gc_was_enabled = gc.isenabled()
+            gc.disable()
+        _gc_pauses += 1
+
+
+def _resume_gc() -> None:
+    global _gc_pauses
+    with _gc_lock:
+        _gc_pauses -= 1
+        if _gc_pauses == 0 and _gc_was_enabled:
+            gc.enable()
+
+
 def read_reply(reply: Reply, read: Reader, call: Call[Any]) -> Result[Any] | Pending:
-    """Run the connector's reader; anything but a typed caudal error becomes a MappingError."""
-    with mapping_errors(call):
-        return read(reply, call)
+    """Run the connector's reader; anything but a typed caudal error becomes a MappingError.
+
+    A large body becomes hundreds of thousands of objects that all stay alive until the
+    `Result` is built; the cyclic collector would walk them again and again while they are
+    made (measured: mapping 100k records took 2-3x as long with it running). Mapping creates
+    no garbage cycles, so the collector is paused for the mapping of a large body and resumed
+    after it (never enabled if the host app had disabled it; nested and threaded calls share
+    one pause).
+    """
+    if len(reply.body) < GC_PAUSE_BYTES:
+        with mapping_errors(call):
+            return read(reply, call)
+    _pause_gc()
+    try:
+        with mapping_errors(call):
+            return read(reply, call)
+    finally:
+        _resume_gc()
 
 
 def reply_of(response: httpx.Response, body: bytes) -> Reply:

@@ -15,6 +15,7 @@ from pydantic import BeforeValidator, Field
 import caudal
 from caudal import Balance, BalanceKind, Call, Contribution, FundShare, Money, Operation, Party
 from caudal.mapping import mapping_errors
+from caudal.model import trusted
 
 from . import raw
 from .base import Endpoint, KhipuConnector, KhipuParams
@@ -26,12 +27,21 @@ CLP = "CLP"
 
 
 def _clp(amount: Decimal) -> Money:
-    return Money(amount=amount, currency=CLP)
+    # The raw models validated every amount (an exact Decimal); CLP is a known code.
+    return trusted(Money, amount=amount, currency=CLP)
 
 
-def _employer(rut: str, name: str) -> Party:
+def _employers() -> dict[tuple[str, str], Party]:
+    # One Party per distinct employer in a body: the same few employers recur in every record.
+    return {}
+
+
+def _employer(parties: dict[tuple[str, str], Party], rut: str, name: str) -> Party:
     # Khipu's own examples carry RUTs whose check digit fails: such a record is kept, flagged.
-    return Party.rut(rut, name)
+    party = parties.get((rut, name))
+    if party is None:
+        party = parties[(rut, name)] = Party.rut(rut, name)
+    return party
 
 
 # -- balance -----------------------------------------------------------------------------------
@@ -41,9 +51,10 @@ class BalanceParams(KhipuParams):
     """afc.cl balance takes only the end user's credential."""
 
 
-def _share(detail: raw.AmountDetail) -> FundShare:
-    return FundShare(
-        employer=_employer(detail.EmployerId, detail.EmployerName),
+def _share(parties: dict[tuple[str, str], Party], detail: raw.AmountDetail) -> FundShare:
+    return trusted(
+        FundShare,
+        employer=_employer(parties, detail.EmployerId, detail.EmployerName),
         amount=_clp(detail.Amount),
         units=detail.AmountCuota,
     )
@@ -53,12 +64,18 @@ def balance_records(data: raw.AfcBalanceData, call: Call[Any]) -> tuple[Balance,
     """One booked CLP balance with its cuotas and a per-employer breakdown."""
     account = data.ContributionsBalance
     base = "$.Data.ContributionsBalance"
+    parties = _employers()
     breakdown = []
-    for i, detail in enumerate(account.Details):
+    i = 0
+    try:
+        for i, detail in enumerate(account.Details):  # noqa: B007 - the index names a failure
+            breakdown.append(_share(parties, detail))
+    except Exception:
         with mapping_errors(call, f"{base}.Details[{i}]"):
-            breakdown.append(_share(detail))
+            raise
     with mapping_errors(call, base):
-        balance = Balance(
+        balance = trusted(
+            Balance,
             kind=BalanceKind.BOOKED,
             provider_kind="ContributionsBalance",
             amount=_clp(account.TotalBalance),
@@ -95,10 +112,13 @@ class ContributionsParams(KhipuParams):
         return {"Period": self.period}
 
 
-def _contribution(item: raw.PaidContribution) -> Contribution:
-    return Contribution(
+def _contribution(
+    parties: dict[tuple[str, str], Party], item: raw.PaidContribution
+) -> Contribution:
+    return trusted(
+        Contribution,
         period=item.ContributionDate,
-        employer=_employer(item.EmployerId, item.EmployerName),
+        employer=_employer(parties, item.EmployerId, item.EmployerName),
         paid_on=item.PaymentDate,
         taxable_income=_clp(item.TaxableIncome),
         amount=_clp(item.TaxedAmount),
@@ -107,10 +127,15 @@ def _contribution(item: raw.PaidContribution) -> Contribution:
 
 def contribution_records(data: raw.AfcContributionsData, call: Call[Any]) -> list[Contribution]:
     """One Contribution per `PaidContributions` item, in Khipu's order."""
+    parties = _employers()
     records = []
-    for i, item in enumerate(data.PaidContributions):
+    i = 0
+    try:
+        for i, item in enumerate(data.PaidContributions):  # noqa: B007 - names a failure
+            records.append(_contribution(parties, item))
+    except Exception:
         with mapping_errors(call, f"$.Data.PaidContributions[{i}]"):
-            records.append(_contribution(item))
+            raise
     return records
 
 

@@ -17,7 +17,7 @@ from pydantic import Field
 import caudal
 from caudal import Balance, BalanceKind, Call, Loan, Money, Operation
 from caudal.mapping import mapping_errors
-from caudal.model import CurrencyCode
+from caudal.model import CurrencyCode, trusted
 
 from . import raw
 from .base import Endpoint, KhipuConnector, KhipuParams
@@ -58,13 +58,17 @@ def signed(amount: Decimal, indicator: Literal["Credit", "Debit"]) -> Decimal:
 
 
 def _balance(entry: raw.BankBalance) -> Balance:
-    return Balance(
+    # The raw models validated every value; the records are built without validating again.
+    amount = entry.Amount
+    return trusted(
+        Balance,
         account_id=entry.AccountId,
         kind=KINDS.get(entry.Type, BalanceKind.OTHER),
         provider_kind=entry.Type,
-        amount=Money(
-            amount=signed(entry.Amount.Amount, entry.CreditDebitIndicator),
-            currency=entry.Amount.Currency,
+        amount=trusted(
+            Money,
+            amount=signed(amount.Amount, entry.CreditDebitIndicator),
+            currency=amount.Currency,
         ),
         as_of=entry.DateTime,
     )
@@ -73,9 +77,13 @@ def _balance(entry: raw.BankBalance) -> Balance:
 def balance_records(data: raw.BankBalancesData, call: Call[Any]) -> list[Balance]:
     """One Balance per raw `Balance` entry, in Khipu's order."""
     records = []
-    for i, entry in enumerate(data.Balance):
-        with mapping_errors(call, f"$.Data.Balance[{i}]"):
+    i = 0
+    try:
+        for i, entry in enumerate(data.Balance):  # noqa: B007 - the index names a failure
             records.append(_balance(entry))
+    except Exception:
+        with mapping_errors(call, f"$.Data.Balance[{i}]"):
+            raise
     return records
 
 
@@ -96,11 +104,12 @@ class LoansParams(KhipuParams):
 
 
 def _money(value: raw.CurrencyAndAmount) -> Money:
-    return Money(amount=value.Amount, currency=value.Currency)
+    return trusted(Money, amount=value.Amount, currency=value.Currency)
 
 
 def _loan(entry: raw.BankLoan) -> Loan:
-    return Loan(
+    return trusted(
+        Loan,
         loan_id=entry.LoanNumber,
         outstanding=_money(entry.Balance),
         granted=None if entry.GrantedAmount is None else _money(entry.GrantedAmount),
@@ -114,9 +123,13 @@ def _loan(entry: raw.BankLoan) -> Loan:
 def loan_records(data: raw.LoansData, call: Call[Any]) -> list[Loan]:
     """One Loan per raw `Loan` entry, in Khipu's order."""
     records = []
-    for i, entry in enumerate(data.Loan):
-        with mapping_errors(call, f"$.Data.Loan[{i}]"):
+    i = 0
+    try:
+        for i, entry in enumerate(data.Loan):  # noqa: B007 - the index names a failure
             records.append(_loan(entry))
+    except Exception:
+        with mapping_errors(call, f"$.Data.Loan[{i}]"):
+            raise
     return records
 
 

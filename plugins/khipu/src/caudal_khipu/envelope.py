@@ -31,7 +31,7 @@ from caudal import (
     RetryAdvice,
 )
 from caudal.mapping import validate
-from caudal.model import Record
+from caudal.model import Record, trusted
 from caudal.runtime import parse_retry_after
 
 from . import raw
@@ -196,8 +196,10 @@ def read_envelope(
             )
         return _pending(head, call)
     parsed = validate(envelope, body, call)
+    del body  # the decoded JSON tree: freed before the records are built (peak memory)
     items = () if parsed.Data is None else tuple(records(parsed.Data, call))
-    return Result(
+    return trusted(
+        Result,
         connector=call.connector,
         capability=call.capability,
         items=items,
