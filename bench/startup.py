@@ -1,0 +1,235 @@
+"""Start-up, discovery and the CLI, each measured in fresh subprocesses (medians).
+
+- import: `python -X importtime -c "import caudal"`, the cumulative time of the modules the
+  statement imports (interpreter start-up excluded), vs the same for `import httpx, pydantic`;
+- discovery: `registry.names()` and `registry.get("afc.cl")` with 200 extra installed connector
+  distributions (dist-info directories on `sys.path`) vs none; `names()` vs a bare
+  `importlib.metadata.entry_points(group="caudal.connectors")` scan in the same environment;
+  which plugin modules each one imports;
+- CLI: `caudal --help` and `caudal list` wall time vs `python -c "import caudal"`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from ._core import Entry, Results
+
+__all__ = ["run"]
+
+DUMMIES = 200
+
+
+def _run(args: list[str], env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        args,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=120,
+        check=True,
+    )
+
+
+def _importtime(statement: str) -> float:
+    """Milliseconds `statement` spends importing, from `-X importtime` (start-up excluded)."""
+
+    def top_level(stderr: str) -> dict[str, int]:
+        found = {}
+        for line in stderr.splitlines():
+            if not line.startswith("import time:") or "|" not in line:
+                continue
+            _, cumulative, name = line.split("|", 2)
+            if name.startswith(" ") and not name.startswith("  ") and cumulative.strip().isdigit():
+                found[name.strip()] = int(cumulative)
+        return found
+
+    startup = top_level(_run([sys.executable, "-X", "importtime", "-c", "pass"]).stderr)
+    mine = top_level(_run([sys.executable, "-X", "importtime", "-c", statement]).stderr)
+    return sum(us for name, us in mine.items() if name not in startup) / 1e3
+
+
+def _wall(args: list[str], env: dict[str, str] | None = None) -> float:
+    start = time.perf_counter()
+    _run(args, env)
+    return (time.perf_counter() - start) * 1e3
+
+
+def _median(fn: object, runs: int) -> float:
+    assert callable(fn)
+    return statistics.median(fn() for _ in range(runs))
+
+
+def _dummies(root: Path, count: int) -> None:
+    """`count` installed connector distributions: dist-info metadata and a module each."""
+    for i in range(count):
+        module = f"caudal_dummy_{i:03d}"
+        info = root / f"{module}-1.0.dist-info"
+        info.mkdir()
+        (info / "METADATA").write_text(
+            f"Metadata-Version: 2.1\nName: caudal-dummy-{i:03d}\nVersion: 1.0\n", encoding="utf-8"
+        )
+        (info / "entry_points.txt").write_text(
+            f"[caudal.connectors]\ndummy{i:03d}.xx = {module}:Connector\n", encoding="utf-8"
+        )
+        (root / f"{module}.py").write_text("Connector = None\n", encoding="utf-8")
+
+
+_PROBE = """
+import importlib.metadata, json, sys, time
+PLUGINS = ("caudal_khipu", "caudal_belvo", "caudal_dummy_")
+def plugins():
+    return sorted({m.split(".")[0] for m in sys.modules if m.startswith(PLUGINS)})
+what = sys.argv[1]
+if what == "scan":
+    start = time.perf_counter()
+    names = sorted({p.name for p in importlib.metadata.entry_points(group="caudal.connectors")})
+elif what == "names":
+    import caudal
+    start = time.perf_counter()
+    names = caudal.registry.names()
+else:
+    import caudal
+    start = time.perf_counter()
+    conn = caudal.registry.get("afc.cl", base_url="http://127.0.0.1:9", api_key="bench")
+    names = [conn.name]
+took = time.perf_counter() - start
+print(json.dumps({"ms": took * 1e3, "count": len(names), "plugins": plugins()}))
+"""
+
+
+def _probe(what: str, path: str | None) -> dict[str, object]:
+    env = {"PYTHONPATH": path} if path else {"PYTHONPATH": ""}
+    out = _run([sys.executable, "-c", _PROBE, what], env).stdout
+    result: dict[str, object] = json.loads(out)
+    return result
+
+
+def _probes(what: str, path: str | None, runs: int) -> tuple[float, dict[str, object]]:
+    samples = [_probe(what, path) for _ in range(runs)]
+    return statistics.median(float(s["ms"]) for s in samples), samples[-1]  # type: ignore[arg-type]
+
+
+def imports(results: Results, runs: int) -> None:
+    caudal = _median(lambda: _importtime("import caudal"), runs)
+    base = _median(lambda: _importtime("import httpx, pydantic"), runs)
+    results.add(
+        Entry(
+            "start-up: import caudal (importtime)",
+            caudal,
+            "ms",
+            goal_op="<=",
+            goal=150,
+            goal_on="value",
+        )
+    )
+    results.add(
+        Entry(
+            "start-up: import caudal vs import httpx, pydantic",
+            caudal,
+            "ms",
+            baseline=base,
+            baseline_name="import httpx, pydantic",
+            goal_op="<=",
+            goal=1.3,
+        )
+    )
+
+
+def discovery(results: Results, runs: int) -> None:
+    with tempfile.TemporaryDirectory(prefix="caudal-bench-") as tmp:
+        _dummies(Path(tmp), DUMMIES)
+        names_with, names_probe = _probes("names", tmp, runs)
+        scan_with, scan_probe = _probes("scan", tmp, runs)
+        get_with, get_probe = _probes("get", tmp, runs)
+    names_none, _ = _probes("names", None, runs)
+    get_none, _ = _probes("get", None, runs)
+    assert names_probe["count"] == scan_probe["count"], (names_probe, scan_probe)
+    extra = f"+{DUMMIES} dummy connector distributions"
+    results.add(
+        Entry(
+            f"discovery: registry.names() {extra} vs bare entry_points scan",
+            names_with,
+            "ms",
+            baseline=scan_with,
+            baseline_name="importlib.metadata.entry_points(group=...)",
+            goal_op="<=",
+            goal=1.5,
+        )
+    )
+    results.add(
+        Entry(
+            f"discovery: registry.names() {extra} vs none",
+            names_with,
+            "ms",
+            baseline=names_none,
+            baseline_name="names() without the dummies",
+        )
+    )
+    results.add(
+        Entry(
+            f"discovery: plugins imported by names() {extra}",
+            len(names_probe["plugins"]),  # type: ignore[arg-type]
+            "plugins",
+            goal_op="<=",
+            goal=0,
+            goal_on="value",
+            note=", ".join(names_probe["plugins"]) or "none",  # type: ignore[arg-type]
+        )
+    )
+    results.add(
+        Entry(
+            f"discovery: registry.get('afc.cl') {extra} vs none",
+            get_with,
+            "ms",
+            baseline=get_none,
+            baseline_name="get() without the dummies",
+        )
+    )
+    imported = list(get_probe["plugins"])  # type: ignore[call-overload]
+    results.add(
+        Entry(
+            f"discovery: plugins imported by get('afc.cl') {extra}",
+            len(imported),
+            "plugins",
+            goal_op="==",
+            goal=1,
+            goal_on="value",
+            note=", ".join(imported),
+        )
+    )
+    if imported != ["caudal_khipu"]:
+        results.entries[f"discovery: plugins imported by get('afc.cl') {extra}"].met = False
+
+
+def cli(results: Results, runs: int) -> None:
+    script = Path(sys.executable).with_name("caudal")
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "caudal.cli"]
+    base = _median(lambda: _wall([sys.executable, "-c", "import caudal"]), runs)
+    for args in (["--help"], ["list"]):
+        took = _median(lambda args=args: _wall([*command, *args]), runs)
+        results.add(
+            Entry(
+                f"cli: caudal {' '.join(args)}",
+                took,
+                "ms",
+                baseline=base,
+                baseline_name='python -c "import caudal"',
+                goal_op="<=",
+                goal=2.0,
+            )
+        )
+
+
+def run(results: Results, *, smoke: bool) -> None:
+    runs = 1 if smoke else 7
+    imports(results, runs)
+    discovery(results, runs)
+    cli(results, runs)
