@@ -38,6 +38,7 @@ DOCS = ROOT / "docs"
 NOT_RUN = "<!-- not-run -->"
 FENCE = re.compile(r"^```python\b")
 INDENTED_FENCE = re.compile(r"^\s+```python\b")
+OTHER_PYTHON_FENCE = re.compile(r"^\s*```(py|python3|pycon|ipython)\b")
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,10 @@ def examples(page: Path) -> list[Example]:
     found: list[Example] = []
     i = 0
     while i < len(lines):
+        if OTHER_PYTHON_FENCE.match(lines[i]):
+            raise AssertionError(
+                f"{page.name}:{i + 1}: write Python examples as ```python blocks, so they run"
+            )
         if INDENTED_FENCE.match(lines[i]):
             raise AssertionError(
                 f"{page.name}:{i + 1}: an indented ```python block would not be run; "
