@@ -49,7 +49,7 @@ def test_gives_up_after_max_attempts_and_says_how_often(toy: ToyConnector) -> No
         toy.balance(scenario="down")
     assert hits["down"] == 3
     assert info.value.status == 503
-    assert info.value.attempts == 3  # type: ignore[attr-defined]
+    assert info.value.attempts == 3
 
 
 def test_retry_after_is_honoured(toy: ToyConnector) -> None:
@@ -103,7 +103,7 @@ def test_connection_refused_is_retried_then_a_transport_error(toy_registry: Regi
     conn = toy_registry.get("toy", base_url="http://127.0.0.1:9", backoff=0.01)
     with pytest.raises(TransportError, match="could not connect") as info:
         conn.balance()
-    assert info.value.attempts == 3  # type: ignore[attr-defined]
+    assert info.value.attempts == 3
 
 
 def test_response_size_limit(toy_sandbox: Sandbox, toy_registry: Registry) -> None:

@@ -64,6 +64,8 @@ class CaudalError(Exception):
         self.connector = connector
         self.capability = capability
         self.detail = message
+        self.attempts = 1
+        """How many times the request was sent before this error was raised (retries + 1)."""
         super().__init__(_where(connector, capability) + message)
 
 

@@ -142,7 +142,7 @@ def test_error_envelope_per_type(
     error = caught.value
     assert (error.code, error.provider_type, error.retry) == ("E201", kind, advice)
     assert error.category == "institution_unavailable"
-    assert error.attempts == attempts  # type: ignore[attr-defined]
+    assert error.attempts == attempts
     assert seen(sandbox, who) == {"/v1/cl/services/afc.cl/balance": attempts}
     assert time.monotonic() - started < 5, "four hours are never slept inside a call"
 
@@ -292,7 +292,7 @@ def test_a000_with_client_credentials_fetches_a_fresh_token_per_attempt(sandbox:
     }
     with connect(sandbox, "afc.cl", **oauth) as conn, pytest.raises(AuthenticationError) as caught:
         conn.balance(credential=login(unique("error-A000")))
-    assert caught.value.attempts == 3  # type: ignore[attr-defined]
+    assert caught.value.attempts == 3
     assert seen(sandbox, "oauth2/token")[SANDBOX_CLIENT_ID] == before + 3
 
 

@@ -52,7 +52,7 @@ class AsyncRunner:
             except CaudalError as error:
                 delay = attempts.delay_after(error)
                 if delay is None:
-                    error.attempts = attempts.count  # type: ignore[attr-defined]
+                    error.attempts = attempts.count
                     raise
                 await asyncio.sleep(delay)
 

@@ -49,7 +49,7 @@ class SyncRunner:
             except CaudalError as error:
                 delay = attempts.delay_after(error)
                 if delay is None:
-                    error.attempts = attempts.count  # type: ignore[attr-defined]
+                    error.attempts = attempts.count
                     raise
                 time.sleep(delay)
 

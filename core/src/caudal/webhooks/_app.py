@@ -222,9 +222,15 @@ class App:
         failed = delivery.error is not None
         self.store.keep_body(ticket.nonce, body, str(delivery.error) if failed else None)
         try:
-            outcome = self._handler(delivery)
-            if inspect.isawaitable(outcome):
-                await outcome
+            # A plain function runs in a worker thread: a slow handler must not stall the loop.
+            if inspect.iscoroutinefunction(self._handler) or inspect.iscoroutinefunction(
+                getattr(self._handler, "__call__", None)  # noqa: B004
+            ):
+                await self._handler(delivery)  # type: ignore[misc]
+            else:
+                outcome = await asyncio.to_thread(self._handler, delivery)
+                if inspect.isawaitable(outcome):
+                    await outcome
         except Exception:
             log.exception("webhook handler failed; the delivery stays pending for a retry")
             self.store.release(ticket.nonce)
