@@ -1,4 +1,4 @@
-"""Runs operations over a pooled `httpx.AsyncClient`, one pool per event loop."""
+"""Runs operations over pooled `httpx.AsyncClient`s, one set of pools per event loop."""
 
 from __future__ import annotations
 
@@ -14,14 +14,25 @@ from ..settings import ConnectorSettings
 from ._http import Reader, build, client_options, read_reply, reply_of, too_large, transport_error
 from ._retry import Attempts
 
-__all__ = ["AsyncRunner"]
+__all__ = ["POOL_CONNECTIONS", "AsyncRunner"]
+
+POOL_CONNECTIONS = 8
+"""Connections per `httpx.AsyncClient`; `max_connections` is split over as many as it takes.
+
+httpcore's async pool does work proportional to its connections and waiting requests on every
+request, so one pool of many connections is CPU-bound long before the network is. Measured on
+loopback, 64 requests in flight with 100 ms latency each (ideal 640/s): one client of 64
+connections 81 requests/s; 4 clients of 16: 451/s; 8 of 8: 535/s; 16 of 4: 514/s; 64 of 1: 501/s.
+"""
 
 
 class AsyncRunner:
     """The async twin of `SyncRunner`: same requests, same reader, same retry decisions.
 
+    Each request goes to the least busy of several small pools (see `POOL_CONNECTIONS`); the
+    connector's `max_connections` still bounds the connections of all of them together.
     An `httpx.AsyncClient` belongs to the loop it first ran on; a host app that calls
-    `asyncio.run` twice gets a fresh pool for the second loop instead of a dead one.
+    `asyncio.run` twice gets fresh pools for the second loop instead of dead ones.
     """
 
     def __init__(
@@ -30,17 +41,28 @@ class AsyncRunner:
         self._settings = settings
         self._auth = auth
         self._headers = headers
-        self._client: httpx.AsyncClient | None = None
+        self._clients: list[httpx.AsyncClient] = []
+        self._busy: list[int] = []
         self._loop: asyncio.AbstractEventLoop | None = None
+
+    def _pools(self) -> list[httpx.AsyncClient]:
+        loop = asyncio.get_running_loop()
+        if not self._clients or self._loop is not loop:
+            total = self._settings.max_connections
+            count = -(-total // POOL_CONNECTIONS)
+            sizes = [total // count + (i < total % count) for i in range(count)]
+            self._clients = [
+                httpx.AsyncClient(**client_options(self._settings, self._auth, self._headers, n))
+                for n in sizes
+            ]
+            self._busy = [0] * count
+            self._loop = loop
+        return self._clients
 
     @property
     def client(self) -> httpx.AsyncClient:
-        loop = asyncio.get_running_loop()
-        if self._client is None or self._loop is not loop:
-            opts = client_options(self._settings, self._auth, self._headers)
-            self._client = httpx.AsyncClient(**opts)
-            self._loop = loop
-        return self._client
+        """The first pool (every pool has the same settings)."""
+        return self._pools()[0]
 
     async def run(self, request: Request, read: Reader, call: Call[Any]) -> Result[Any] | Pending:
         """Send `request`, read the reply, retrying as the errors advise."""
@@ -57,8 +79,17 @@ class AsyncRunner:
                 await asyncio.sleep(delay)
 
     async def send(self, request: Request, call: Call[Any]) -> Reply:
-        """One HTTP exchange, the body read up to the size limit."""
-        client = self.client
+        """One HTTP exchange, the body read up to the size limit, on the least busy pool."""
+        clients = self._pools()
+        busy = self._busy
+        index = busy.index(min(busy))
+        busy[index] += 1
+        try:
+            return await self._send(clients[index], request, call)
+        finally:
+            busy[index] -= 1
+
+    async def _send(self, client: httpx.AsyncClient, request: Request, call: Call[Any]) -> Reply:
         http_request = build(client, request)
         limit = self._settings.max_response_bytes
         try:
@@ -81,7 +112,9 @@ class AsyncRunner:
             raise transport_error(exc, http_request, call) from None
 
     async def aclose(self) -> None:
-        if self._client is not None and self._loop is asyncio.get_running_loop():
-            await self._client.aclose()
-        self._client = None
+        if self._loop is asyncio.get_running_loop():
+            for client in self._clients:
+                await client.aclose()
+        self._clients = []
+        self._busy = []
         self._loop = None

@@ -23,18 +23,23 @@ Reader = Callable[[Reply, Call[Any]], "Result[Any] | Pending"]
 
 
 def client_options(
-    settings: ConnectorSettings, auth: httpx.Auth | None, headers: dict[str, str]
+    settings: ConnectorSettings,
+    auth: httpx.Auth | None,
+    headers: dict[str, str],
+    connections: int | None = None,
 ) -> dict[str, Any]:
-    """Keyword arguments for `httpx.Client` / `httpx.AsyncClient` of one connector."""
+    """Keyword arguments for `httpx.Client` / `httpx.AsyncClient` of one connector.
+
+    `connections`: the pool's size when the connector's `max_connections` is split over
+    several pools (the async runner does).
+    """
+    size = settings.max_connections if connections is None else connections
     return {
         "base_url": settings.base_url,
         "auth": auth,
         "headers": {"user-agent": "caudal", "accept": "application/json", **headers},
         "timeout": httpx.Timeout(settings.read_timeout, connect=settings.connect_timeout),
-        "limits": httpx.Limits(
-            max_connections=settings.max_connections,
-            max_keepalive_connections=settings.max_connections,
-        ),
+        "limits": httpx.Limits(max_connections=size, max_keepalive_connections=size),
         "follow_redirects": False,
         "trust_env": False,
     }
