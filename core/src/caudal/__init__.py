@@ -5,11 +5,16 @@
     for balance in result:
         print(balance.kind, balance.amount)
 
-Importing caudal loads no plugin and none of the CLI or server libraries.
+Importing caudal loads no plugin and none of the CLI or server libraries; `Connector`,
+`ConnectorSettings` and the capability markers (with pluggy and pydantic-settings, about
+100 ms of imports) load on first use, which a host app reaches through `registry.get()`.
 """
 
-from .capabilities import CAPABILITIES, capability, hookimpl
-from .connector import Connector
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from .errors import (
     AuthenticationError,
     CaudalError,
@@ -38,7 +43,29 @@ from .model import (
     TaxScheme,
 )
 from .registry import PLUGIN_API, Manifest, PluginStatus, Registry
-from .settings import ConnectorSettings
+
+if TYPE_CHECKING:
+    from .capabilities import CAPABILITIES, capability, hookimpl
+    from .connector import Connector
+    from .settings import ConnectorSettings
+
+_LAZY = {
+    "CAPABILITIES": ".capabilities",
+    "capability": ".capabilities",
+    "hookimpl": ".capabilities",
+    "Connector": ".connector",
+    "ConnectorSettings": ".settings",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
 
 __version__ = "0.1.0"
 

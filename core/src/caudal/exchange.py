@@ -25,7 +25,7 @@ P = TypeVar("P", bound=BaseModel)
 class NoParams(BaseModel):
     """Parameters of a capability that takes none."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 @dataclass(frozen=True, slots=True)

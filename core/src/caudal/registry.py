@@ -13,14 +13,17 @@ import os
 import tomllib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from .connector import Connector, capabilities_of
 from .errors import PluginError
+
+if TYPE_CHECKING:
+    from importlib.metadata import EntryPoint
+
+    from .connector import Connector
 
 __all__ = [
     "CONNECTOR_GROUP",
@@ -52,7 +55,7 @@ Status = Literal[
 class Manifest(BaseModel):
     """What the registry knows about a connector without importing it."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     name: str
     title: str = ""
@@ -67,7 +70,7 @@ class Manifest(BaseModel):
 class PluginStatus(BaseModel):
     """One line of `caudal doctor`."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     name: str
     kind: Literal["connector", "extension"] = "connector"
@@ -158,10 +161,13 @@ class Registry:
 
     def _all_entries(self) -> dict[str, list[_Entry]]:
         if self._entries is None:
+            from importlib.metadata import entry_points
+
             found: dict[str, list[_Entry]] = {}
             for point in entry_points(group=self._group):
                 entry = _Entry(point)
-                if self._allowed(point.name, entry.distribution):
+                # The distribution's name costs a read of its metadata: only an allowlist needs it.
+                if self._allow is None or self._allowed(point.name, entry.distribution):
                     found.setdefault(point.name, []).append(entry)
             self._entries = found
         return self._entries
@@ -238,6 +244,8 @@ class Registry:
     def about(self, name: str) -> Manifest:
         """The connector's manifest: capabilities, distribution, version, ... Imports nothing."""
         if self._classes and name in self._classes:
+            from .connector import capabilities_of
+
             connector = self._classes[name]
             return Manifest(
                 name=name,
@@ -268,6 +276,8 @@ class Registry:
 
     def load(self, name: str) -> type[Connector]:
         """The connector class for `name`, importing only its plugin."""
+        from .connector import Connector, capabilities_of
+
         if self._classes and name in self._classes:
             return self._classes[name]
         manifest = self.about(name)
@@ -320,6 +330,8 @@ class Registry:
         return self._extensions
 
     def _load_extensions(self, group: str) -> None:
+        from importlib.metadata import entry_points
+
         assert self._extensions is not None
         for point in entry_points(group=group):
             dist = point.dist.name if point.dist else None
@@ -349,6 +361,8 @@ class Registry:
 
     def doctor(self) -> list[PluginStatus]:
         """Load every plugin and report each one's state; never raises for a broken plugin."""
+        from .connector import capabilities_of
+
         report = []
         for name in self.names():
             entries = self._all_entries().get(name, [])

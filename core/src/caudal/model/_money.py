@@ -58,7 +58,7 @@ ExactDecimal = Annotated[Decimal, BeforeValidator(_refuse_float)]
 class Money(BaseModel):
     """An exact, signed amount of one currency."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     amount: ExactDecimal
     currency: CurrencyCode

@@ -25,7 +25,7 @@ class Result(BaseModel, Generic[RecordT]):
     `raw` holds the provider's body only when the caller asked to keep it (audit trails).
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     connector: str
     capability: str
@@ -46,7 +46,7 @@ class Result(BaseModel, Generic[RecordT]):
 class Pending(BaseModel):
     """An asynchronous request the provider accepted; the result arrives at the callback URL."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     connector: str
     capability: str
@@ -63,7 +63,7 @@ class Challenge(BaseModel):
     request that raised it and the one that carries the user's token.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     connector: str
     capability: str
