@@ -17,6 +17,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--smoke", action="store_true", help="tiny sizes: checks every case runs")
     parser.add_argument("--only", default=",".join(SUITES), help="comma-separated suites")
     parser.add_argument("--out", type=Path, default=Path(__file__).with_name("results.json"))
+    parser.add_argument("--repeat", type=int, default=3, help="mapping runs per case (best kept)")
     args = parser.parse_args(argv)
     chosen = [s.strip() for s in args.only.split(",") if s.strip()]
     unknown = set(chosen) - set(SUITES)
@@ -34,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
             results,
             records=300 if smoke else 100_000,
             page=100,
-            repeat=1 if smoke else 3,
+            repeat=1 if smoke else args.repeat,
             memory=True,
         )
     if "calls" in chosen:

@@ -210,6 +210,18 @@ def fan_out(
         )
         if main_case:
             caudal_rate = total / t_caudal
+            pools = 8
+            t_pools = _bare_async(settings["base_url"], auth, link, in_flight, total, pools=pools)
+            results.add(
+                Entry(
+                    f"{label}: vs bare httpx, {pools} clients",
+                    t_caudal,
+                    "s",
+                    baseline=t_pools,
+                    baseline_name=f"{pools} bare httpx.AsyncClients, round robin",
+                    note="reported, no goal: the bare baseline given caudal's own pooling",
+                )
+            )
     conn = registry.get("belvo.br", **settings)
     conn.balance(link=link)
     t_seq = _timed(lambda: [conn.balance(link=link) for _ in range(seq)])
