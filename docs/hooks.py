@@ -5,8 +5,7 @@
   and emulator (the sandbox runs during the build);
 - `contributing.md` from the repository's `CONTRIBUTING.md`;
 - `<!-- caudal:NAME -->` markers in hand-written pages, replaced by generated blocks;
-- the nav's "Connectors" section lists every generated connector page, and "Performance"
-  appears once `docs/performance.md` exists.
+- the nav's "Connectors" section lists every generated connector page.
 
 Anything missing is logged as a warning, which fails `mkdocs build --strict`.
 """
@@ -48,11 +47,6 @@ def on_config(config: Any) -> Any:
     for entry in nav:
         if isinstance(entry, dict) and "Connectors" in entry:
             entry["Connectors"] = ["connectors/index.md", *pages]
-    has_performance = any(isinstance(e, dict) and "performance.md" in e.values() for e in nav)
-    if (DOCS / "performance.md").is_file() and not has_performance:
-        sections = [i for i, e in enumerate(nav) if isinstance(e, dict) and "Reference" in e]
-        at = sections[0] if sections else len(nav)
-        nav.insert(at, {"Performance": "performance.md"})
     return config
 
 

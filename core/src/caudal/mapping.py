@@ -9,7 +9,7 @@ raw bodies are decoded here and validated in Python mode.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any, NoReturn, TypeVar
@@ -19,9 +19,10 @@ from pydantic import TypeAdapter, ValidationError
 from .errors import CaudalError, MappingError
 from .exchange import Call
 
-__all__ = ["json_path", "load_json", "mapping_errors", "validate"]
+__all__ = ["json_path", "load_json", "map_items", "mapping_errors", "validate"]
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 
 def _refuse_constant(name: str) -> NoReturn:
@@ -98,3 +99,20 @@ def mapping_errors(call: Call[Any], path: str = "$") -> Iterator[None]:
             capability=call.capability,
             path=path,
         ) from None
+
+
+def map_items(items: Iterable[T], build: Callable[[T], R], call: Call[Any], path: str) -> list[R]:
+    """`build(item)` for each item; a failure is a `MappingError` at `path[i]`, the item's index.
+
+    One `try` around the whole loop rather than a context manager per item: at 100k records
+    the per-item cost is what a mapper spends.
+    """
+    out: list[R] = []
+    index = 0
+    try:
+        for index, item in enumerate(items):  # noqa: B007 - the index names a failure
+            out.append(build(item))
+    except Exception:
+        with mapping_errors(call, f"{path}[{index}]"):
+            raise
+    return out

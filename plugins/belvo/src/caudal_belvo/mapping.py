@@ -24,7 +24,7 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from caudal import Balance, BalanceKind, Call, Money, Reply, Result
-from caudal.mapping import mapping_errors, validate
+from caudal.mapping import map_items, validate
 from caudal.model import trusted
 
 from .raw import RawBalance
@@ -80,14 +80,7 @@ def balances_of(raw: RawBalance) -> tuple[Balance, ...]:
 def read_balances(reply: Reply, call: Call[Any]) -> Result[Balance]:
     """A 200 or 201 body (a JSON array of accounts) -> one Result, three records per account."""
     accounts = validate(BALANCES, reply.body, call)
-    items: list[Balance] = []
-    index = 0
-    try:
-        for index, raw in enumerate(accounts):  # noqa: B007 - the index names a failure
-            items.extend(balances_of(raw))
-    except Exception:
-        with mapping_errors(call, f"$[{index}]"):
-            raise
+    items = [b for three in map_items(accounts, balances_of, call, "$") for b in three]
     return trusted(
         Result[Balance],
         connector=call.connector,

@@ -8,13 +8,14 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import partial
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field
 
 import caudal
 from caudal import Balance, BalanceKind, Call, Contribution, FundShare, Money, Operation, Party
-from caudal.mapping import mapping_errors
+from caudal.mapping import map_items, mapping_errors
 from caudal.model import trusted
 
 from . import raw
@@ -64,15 +65,7 @@ def balance_records(data: raw.AfcBalanceData, call: Call[Any]) -> tuple[Balance,
     """One booked CLP balance with its cuotas and a per-employer breakdown."""
     account = data.ContributionsBalance
     base = "$.Data.ContributionsBalance"
-    parties = _employers()
-    breakdown = []
-    i = 0
-    try:
-        for i, detail in enumerate(account.Details):  # noqa: B007 - the index names a failure
-            breakdown.append(_share(parties, detail))
-    except Exception:
-        with mapping_errors(call, f"{base}.Details[{i}]"):
-            raise
+    breakdown = map_items(account.Details, partial(_share, _employers()), call, f"{base}.Details")
     with mapping_errors(call, base):
         balance = trusted(
             Balance,
@@ -127,16 +120,8 @@ def _contribution(
 
 def contribution_records(data: raw.AfcContributionsData, call: Call[Any]) -> list[Contribution]:
     """One Contribution per `PaidContributions` item, in Khipu's order."""
-    parties = _employers()
-    records = []
-    i = 0
-    try:
-        for i, item in enumerate(data.PaidContributions):  # noqa: B007 - names a failure
-            records.append(_contribution(parties, item))
-    except Exception:
-        with mapping_errors(call, f"$.Data.PaidContributions[{i}]"):
-            raise
-    return records
+    build = partial(_contribution, _employers())
+    return map_items(data.PaidContributions, build, call, "$.Data.PaidContributions")
 
 
 CONTRIBUTIONS = Endpoint(

@@ -16,7 +16,7 @@ from pydantic import Field
 
 import caudal
 from caudal import Balance, BalanceKind, Call, Loan, Money, Operation
-from caudal.mapping import mapping_errors
+from caudal.mapping import map_items
 from caudal.model import CurrencyCode, trusted
 
 from . import raw
@@ -76,15 +76,7 @@ def _balance(entry: raw.BankBalance) -> Balance:
 
 def balance_records(data: raw.BankBalancesData, call: Call[Any]) -> list[Balance]:
     """One Balance per raw `Balance` entry, in Khipu's order."""
-    records = []
-    i = 0
-    try:
-        for i, entry in enumerate(data.Balance):  # noqa: B007 - the index names a failure
-            records.append(_balance(entry))
-    except Exception:
-        with mapping_errors(call, f"$.Data.Balance[{i}]"):
-            raise
-    return records
+    return map_items(data.Balance, _balance, call, "$.Data.Balance")
 
 
 BALANCE = Endpoint(
@@ -122,15 +114,7 @@ def _loan(entry: raw.BankLoan) -> Loan:
 
 def loan_records(data: raw.LoansData, call: Call[Any]) -> list[Loan]:
     """One Loan per raw `Loan` entry, in Khipu's order."""
-    records = []
-    i = 0
-    try:
-        for i, entry in enumerate(data.Loan):  # noqa: B007 - the index names a failure
-            records.append(_loan(entry))
-    except Exception:
-        with mapping_errors(call, f"$.Data.Loan[{i}]"):
-            raise
-    return records
+    return map_items(data.Loan, _loan, call, "$.Data.Loan")
 
 
 LOANS = Endpoint(
