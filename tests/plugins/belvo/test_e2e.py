@@ -236,17 +236,6 @@ async def test_expired_challenge_is_refused_without_a_request_async(sandbox: San
     assert requests_seen(sandbox, link) == {"POST": 1}
 
 
-async def test_async_balance_matches_sync(conn: Connector, sandbox: Sandbox) -> None:
-    async with sandbox.connect("belvo.br") as aconn:
-        result = await aconn.abalance(link=EXAMPLE_LINK)
-    assert result.items == conn.balance(link=EXAMPLE_LINK).items
-
-
-def test_sandbox_call_params_succeed(conn: Connector, sandbox: Sandbox) -> None:
-    params = sandbox.call_params("belvo.br", "balance")
-    assert len(conn.balance(**params)) >= 3
-
-
 def test_no_secret_in_logs_of_a_retried_call(
     sandbox: Sandbox, caplog: pytest.LogCaptureFixture
 ) -> None:
