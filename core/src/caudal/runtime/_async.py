@@ -11,7 +11,7 @@ from ..errors import CaudalError
 from ..exchange import Call, Reply, Request
 from ..model import Pending, Result
 from ..settings import ConnectorSettings
-from ._http import Reader, build, client_options, read_reply, reply_of, too_large, transport_error
+from ._http import Body, Reader, build, client_options, read_reply, transport_error
 from ._retry import Attempts
 
 __all__ = ["POOL_CONNECTIONS", "AsyncRunner"]
@@ -95,17 +95,10 @@ class AsyncRunner:
         try:
             response = await client.send(http_request, stream=True)
             try:
-                declared = response.headers.get("content-length")
-                if declared and declared.isdigit() and int(declared) > limit:
-                    raise too_large(limit, http_request, call)
-                chunks: list[bytes] = []
-                size = 0
+                body = Body(response, limit, http_request, call)
                 async for chunk in response.aiter_bytes():
-                    size += len(chunk)
-                    if size > limit:
-                        raise too_large(limit, http_request, call)
-                    chunks.append(chunk)
-                return reply_of(response, b"".join(chunks))
+                    body.add(chunk)
+                return body.reply()
             finally:
                 await response.aclose()
         except httpx.HTTPError as exc:

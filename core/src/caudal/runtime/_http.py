@@ -134,6 +134,33 @@ def read_reply(reply: Reply, read: Reader, call: Call[Any]) -> Result[Any] | Pen
         _resume_gc()
 
 
+class Body:
+    """Collects a streamed response body, refusing it once it passes the size limit.
+
+    The declared `content-length` is checked first, so an honest oversized answer is refused
+    before a byte of it is read; a lying or chunked one is cut at the limit.
+    """
+
+    def __init__(
+        self, response: httpx.Response, limit: int, request: httpx.Request, call: Call[Any]
+    ) -> None:
+        self._response, self._limit, self._request, self._call = response, limit, request, call
+        self._chunks: list[bytes] = []
+        self._size = 0
+        declared = response.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > limit:
+            raise too_large(limit, request, call)
+
+    def add(self, chunk: bytes) -> None:
+        self._size += len(chunk)
+        if self._size > self._limit:
+            raise too_large(self._limit, self._request, self._call)
+        self._chunks.append(chunk)
+
+    def reply(self) -> Reply:
+        return reply_of(self._response, b"".join(self._chunks))
+
+
 def reply_of(response: httpx.Response, body: bytes) -> Reply:
     return Reply(
         status=response.status_code,
