@@ -59,6 +59,24 @@ def _spec(cls: type[BaseModel]) -> _Spec:
     return spec
 
 
+_FIELDS_SETS: dict[tuple[type[BaseModel], tuple[str, ...]], set[str]] = {}
+
+
+def _fields_set(cls: type[BaseModel], values: dict[str, Any]) -> set[str]:
+    """One shared `model_fields_set` per class and set of given fields.
+
+    A set of a few names costs about 400 bytes, more than the record's own fields; a mapper
+    builds hundreds of thousands of records from the same few field combinations. Sharing is
+    safe because the records are frozen: pydantic only ever mutates a *copy* of this set
+    (`model_copy` copies it before adding the updated names).
+    """
+    key = (cls, tuple(values))
+    shared = _FIELDS_SETS.get(key)
+    if shared is None:
+        shared = _FIELDS_SETS[key] = set(values)
+    return shared
+
+
 def verify_trusted(enabled: bool) -> None:
     """Check every `trusted()` record against validated construction (for test suites)."""
     global _verify
@@ -82,7 +100,7 @@ def trusted(cls: type[M], /, **values: Any) -> M:
             data[name] = factory()
     record = cls.__new__(cls)
     _set(record, "__dict__", data)
-    _set(record, "__pydantic_fields_set__", set(values))
+    _set(record, "__pydantic_fields_set__", _fields_set(cls, values))
     _set(record, "__pydantic_extra__", None)
     _set(record, "__pydantic_private__", None)
     if _verify:
