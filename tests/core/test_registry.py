@@ -99,3 +99,16 @@ def test_doctor_cli_names_every_fault_and_never_crashes(fakes: Path) -> None:
     for name, status in EXPECTED_STATUS.items():
         line = next(line for line in out.stdout.splitlines() if name in line)
         assert status in line, line
+
+
+def test_a_plugin_installed_after_the_first_load_is_found(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    Registry().load("belvo.br")  # the process has loaded a connector before
+    install_fakes(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    try:
+        assert Registry().get("good.cl", base_url="http://127.0.0.1:9").capabilities == {"balance"}
+    finally:
+        for name in [m for m in sys.modules if m.startswith("caudal_fake_")]:
+            del sys.modules[name]

@@ -101,17 +101,29 @@ def mapping_errors(call: Call[Any], path: str = "$") -> Iterator[None]:
         ) from None
 
 
-def map_items(items: Iterable[T], build: Callable[[T], R], call: Call[Any], path: str) -> list[R]:
+def map_items(
+    items: Iterable[T],
+    build: Callable[[T], R],
+    call: Call[Any],
+    path: str,
+    *,
+    release: bool = False,
+) -> list[R]:
     """`build(item)` for each item; a failure is a `MappingError` at `path[i]`, the item's index.
 
     One `try` around the whole loop rather than a context manager per item: at 100k records
-    the per-item cost is what a mapper spends.
+    the per-item cost is what a mapper spends. With `release=True` (a list the caller owns and
+    no longer needs) each raw item is dropped once its record is built, so a huge body never
+    holds every raw model and every canonical record at the same time.
     """
     out: list[R] = []
     index = 0
+    owned: list[Any] | None = items if release and isinstance(items, list) else None
     try:
-        for index, item in enumerate(items):  # noqa: B007 - the index names a failure
+        for index, item in enumerate(items):
             out.append(build(item))
+            if owned is not None:
+                owned[index] = None
     except Exception:
         with mapping_errors(call, f"{path}[{index}]"):
             raise

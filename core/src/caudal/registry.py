@@ -306,7 +306,13 @@ class Registry:
         return loaded
 
     def _import(self, entry: _Entry) -> Any:
-        from stevedore import NamedExtensionManager
+        from stevedore import ExtensionManager, NamedExtensionManager
+
+        # stevedore keeps a process-wide list of a group's entry points from its first use and
+        # never refreshes it, so a plugin installed later (or a registry with another sys.path)
+        # would be invisible. Its own cache below that is keyed by sys.path and file mtimes and
+        # stays correct, so dropping the list costs one cheap lookup.
+        ExtensionManager.ENTRY_POINT_CACHE.pop(self._group, None)
 
         failures: list[BaseException] = []
         manager: NamedExtensionManager[Any] = NamedExtensionManager(

@@ -80,7 +80,8 @@ def balances_of(raw: RawBalance) -> tuple[Balance, ...]:
 def read_balances(reply: Reply, call: Call[Any]) -> Result[Balance]:
     """A 200 or 201 body (a JSON array of accounts) -> one Result, three records per account."""
     accounts = validate(BALANCES, reply.body, call)
-    items = [b for three in map_items(accounts, balances_of, call, "$") for b in three]
+    built = map_items(accounts, balances_of, call, "$", release=True)
+    items = [b for three in built for b in three]
     return trusted(
         Result[Balance],
         connector=call.connector,
