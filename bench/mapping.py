@@ -23,7 +23,7 @@ from functools import cache, reduce
 from operator import or_
 from typing import Annotated, Any, Union, get_args, get_origin
 
-from pydantic import BaseModel, BeforeValidator, TypeAdapter, create_model
+from pydantic import BaseModel, TypeAdapter, create_model
 
 from ._core import Entry, Results, best_of
 
@@ -64,8 +64,7 @@ class Case:
 def _exact_only(meta: object) -> bool:
     from caudal.model import ExactDecimal
 
-    refuse = get_args(ExactDecimal)[1]
-    return isinstance(meta, BeforeValidator) and meta.func is refuse.func
+    return meta is get_args(ExactDecimal)[1]
 
 
 def _lossy_type(tp: Any) -> Any:

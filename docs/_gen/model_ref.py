@@ -40,7 +40,7 @@ HIDDEN = frozenset({"JsonValue"})
 
 VALIDATED: dict[str, str] = {
     "_check_currency": "an ISO 4217 code, checked against the maintained table",
-    "_refuse_float": "exact: the provider's digits; a float is refused",
+    "exact": "exact: the provider's digits; a float is refused",
     "AwareDatetime": "a date-time always carries its UTC offset",
 }
 """What a field's validator guarantees, by the validator's name in `caudal.model`."""

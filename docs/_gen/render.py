@@ -17,6 +17,8 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from pydantic import SecretStr
 from pydantic_core import PydanticUndefined
 
+from caudal.model import NativeCheck
+
 __all__ = [
     "attribute_docs",
     "cell",
@@ -194,6 +196,7 @@ def py_type(annotation: Any) -> str:
 def validators(annotation: Any, metadata: Sequence[Any] = ()) -> list[str]:
     """Names of the functions validating a field (through unions and `Annotated`)."""
     found = [getattr(getattr(m, "func", None), "__name__", "") for m in metadata]
+    found += [m.name for m in metadata if isinstance(m, NativeCheck)]
     if get_origin(annotation) is Annotated:
         _, *meta = get_args(annotation)
         found += validators(get_args(annotation)[0], meta)

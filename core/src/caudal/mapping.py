@@ -27,9 +27,25 @@ __all__ = ["json_path", "load_json", "map_items", "mapping_errors", "validate"]
 T = TypeVar("T")
 R = TypeVar("R")
 
-# An integer `-0` token: the one number an `int` cannot hold. It can only follow the start of
-# the text, `[`, `:` or `,` (and whitespace); a match inside a string only costs the slow path.
-_NEGATIVE_ZERO = re.compile(rb"(?:^|[\[:,])\s*-0(?![0-9.eE])")
+_MINUS_ZERO = re.compile(rb"-0(?![0-9.eE])")
+_JSON_SPACE = b" \t\n\r"
+
+
+def _negative_zero_int(data: bytes) -> bool:
+    """Whether `data` may hold an integer `-0`, the one JSON number an `int` cannot hold.
+
+    A number follows the start of the text, `[`, `:` or `,` (and whitespace). `-0` inside a
+    string (a RUT ending in 0) mostly fails that test; when it passes, only the slower exact
+    decoder runs. A plain regex with that context would not start from a literal and costs
+    ten times as much (about 1 µs per record).
+    """
+    for match in _MINUS_ZERO.finditer(data):
+        i = match.start() - 1
+        while i >= 0 and data[i] in _JSON_SPACE:
+            i -= 1
+        if i < 0 or data[i] in b"[:,":
+            return True
+    return False
 
 
 def _refuse_constant(name: str) -> NoReturn:
@@ -49,7 +65,7 @@ def load_json(body: bytes | str) -> Any:
     integer `-0` are read again by `json.loads`, whose answer or error message then stands.
     """
     data = body.encode("utf-8", "surrogatepass") if isinstance(body, str) else body
-    if not _NEGATIVE_ZERO.search(data):
+    if not _negative_zero_int(data):
         try:
             return jiter.from_json(data, allow_inf_nan=False, float_mode="decimal")
         except ValueError:

@@ -1,7 +1,8 @@
 """The canonical model: what host apps see, whichever provider the data came from."""
 
-from ._build import trusted, verify_trusted
-from ._money import CurrencyCode, ExactDecimal, Money, currency_codes, minor_units
+from ._build import builder, trusted, verify_trusted
+from ._checks import DateOrOffsetDateTime, ExactDecimal, IsoDate, NativeCheck, OffsetDateTime
+from ._money import CurrencyCode, Money, currency_codes, minor_units
 from ._outcomes import Challenge, Pending, Result
 from ._party import Party, TaxScheme, normalize_tax_id
 from ._records import Balance, BalanceKind, Contribution, FundShare, Loan, Period, Record
@@ -12,16 +13,21 @@ __all__ = [
     "Challenge",
     "Contribution",
     "CurrencyCode",
+    "DateOrOffsetDateTime",
     "ExactDecimal",
     "FundShare",
+    "IsoDate",
     "Loan",
     "Money",
+    "NativeCheck",
+    "OffsetDateTime",
     "Party",
     "Pending",
     "Period",
     "Record",
     "Result",
     "TaxScheme",
+    "builder",
     "currency_codes",
     "minor_units",
     "json_schema",

@@ -6,11 +6,12 @@ rejects extra decimals: presentation may round, the record of what the provider 
 
 from __future__ import annotations
 
-from decimal import Decimal
 from functools import cache
-from typing import Annotated, Any
+from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict
+
+from ._checks import ExactDecimal
 
 __all__ = ["CurrencyCode", "ExactDecimal", "Money", "currency_codes", "minor_units"]
 
@@ -39,20 +40,8 @@ def _check_currency(code: str) -> str:
     return code
 
 
-def _refuse_float(value: Any) -> Any:
-    # A float has already lost the provider's digits; accepting it would hide that.
-    if isinstance(value, float):
-        raise ValueError(
-            "amounts must be Decimal, int or str, never float (a float has lost digits)"
-        )
-    return value
-
-
 CurrencyCode = Annotated[str, AfterValidator(_check_currency)]
 """A three-letter ISO 4217 code, checked against the maintained table."""
-
-ExactDecimal = Annotated[Decimal, BeforeValidator(_refuse_float)]
-"""A finite Decimal that never came through a float."""
 
 
 class Money(BaseModel):

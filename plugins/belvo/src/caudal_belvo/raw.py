@@ -12,13 +12,9 @@ Amounts are `Decimal` and must reach these models as `Decimal` (read bodies with
 
 from __future__ import annotations
 
-from datetime import datetime
-from decimal import Decimal
-from typing import Annotated, Any
+from pydantic import BaseModel, ConfigDict, Field
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
-
-from caudal.model import CurrencyCode, ExactDecimal
+from caudal.model import CurrencyCode, ExactDecimal, OffsetDateTime
 
 __all__ = [
     "BalancesQuery",
@@ -32,22 +28,9 @@ __all__ = [
 ]
 
 
-def _refuse_number(value: Any) -> Any:
-    # pydantic reads a JSON number as Unix seconds; Belvo documents ISO 8601 text, and a stray
-    # number (`2024`) would silently become a 1970 date.
-    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
-        raise ValueError("expected an ISO 8601 date-time string, got a number")
-    return value
-
-
-def _require_offset(value: datetime) -> datetime:
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError("date-time has no UTC offset; Belvo always sends one")
-    return value
-
-
-Timestamp = Annotated[datetime, BeforeValidator(_refuse_number), AfterValidator(_require_offset)]
-"""An ISO 8601 date-time with its offset (`2024-05-21T08:32:00Z`); the offset is kept."""
+Timestamp = OffsetDateTime
+"""An ISO 8601 date-time with its offset (`2024-05-21T08:32:00Z`); the offset is kept. Never a
+number: pydantic would read `2024` as Unix seconds, silently a 1970 date."""
 
 
 class _Raw(BaseModel):

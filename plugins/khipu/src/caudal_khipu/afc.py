@@ -16,7 +16,7 @@ from pydantic import BeforeValidator, Field
 import caudal
 from caudal import Balance, BalanceKind, Call, Contribution, FundShare, Money, Operation, Party
 from caudal.mapping import map_items, mapping_errors
-from caudal.model import trusted
+from caudal.model import builder
 
 from . import raw
 from .base import Endpoint, KhipuConnector, KhipuParams
@@ -27,9 +27,16 @@ CLP = "CLP"
 """AFC amounts are whole Chilean pesos; Khipu does not send a currency for them."""
 
 
+# The raw models validated every value (amounts are exact Decimals; CLP is a known code), so
+# the records are built without validating again.
+_MONEY = builder(Money, "amount", "currency")
+_SHARE = builder(FundShare, "employer", "amount", "units")
+_BALANCE = builder(Balance, "kind", "provider_kind", "amount", "as_of", "units", "breakdown")
+_CONTRIBUTION = builder(Contribution, "period", "employer", "paid_on", "taxable_income", "amount")
+
+
 def _clp(amount: Decimal) -> Money:
-    # The raw models validated every amount (an exact Decimal); CLP is a known code.
-    return trusted(Money, amount=amount, currency=CLP)
+    return _MONEY(amount, CLP)
 
 
 def _employers() -> dict[tuple[str, str], Party]:
@@ -53,8 +60,7 @@ class BalanceParams(KhipuParams):
 
 
 def _share(parties: dict[tuple[str, str], Party], detail: raw.AmountDetail) -> FundShare:
-    return trusted(
-        FundShare,
+    return _SHARE(
         employer=_employer(parties, detail.EmployerId, detail.EmployerName),
         amount=_clp(detail.Amount),
         units=detail.AmountCuota,
@@ -67,8 +73,7 @@ def balance_records(data: raw.AfcBalanceData, call: Call[Any]) -> tuple[Balance,
     base = "$.Data.ContributionsBalance"
     breakdown = map_items(account.Details, partial(_share, _employers()), call, f"{base}.Details")
     with mapping_errors(call, base):
-        balance = trusted(
-            Balance,
+        balance = _BALANCE(
             kind=BalanceKind.BOOKED,
             provider_kind="ContributionsBalance",
             amount=_clp(account.TotalBalance),
@@ -108,8 +113,7 @@ class ContributionsParams(KhipuParams):
 def _contribution(
     parties: dict[tuple[str, str], Party], item: raw.PaidContribution
 ) -> Contribution:
-    return trusted(
-        Contribution,
+    return _CONTRIBUTION(
         period=item.ContributionDate,
         employer=_employer(parties, item.EmployerId, item.EmployerName),
         paid_on=item.PaymentDate,

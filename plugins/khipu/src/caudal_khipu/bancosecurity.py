@@ -17,7 +17,7 @@ from pydantic import Field
 import caudal
 from caudal import Balance, BalanceKind, Call, Loan, Money, Operation
 from caudal.mapping import map_items
-from caudal.model import CurrencyCode, trusted
+from caudal.model import CurrencyCode, builder
 
 from . import raw
 from .base import Endpoint, KhipuConnector, KhipuParams
@@ -57,19 +57,28 @@ def signed(amount: Decimal, indicator: Literal["Credit", "Debit"]) -> Decimal:
     return amount.copy_negate() if indicator == "Debit" else amount
 
 
+# The raw models validated every value; the records are built without validating again.
+_MONEY = builder(Money, "amount", "currency")
+_BALANCE = builder(Balance, "account_id", "kind", "provider_kind", "amount", "as_of")
+_LOAN = builder(
+    Loan,
+    "loan_id",
+    "outstanding",
+    "granted",
+    "granted_on",
+    "due_on",
+    "current_instalment",
+    "instalments_total",
+)
+
+
 def _balance(entry: raw.BankBalance) -> Balance:
-    # The raw models validated every value; the records are built without validating again.
     amount = entry.Amount
-    return trusted(
-        Balance,
+    return _BALANCE(
         account_id=entry.AccountId,
         kind=KINDS.get(entry.Type, BalanceKind.OTHER),
         provider_kind=entry.Type,
-        amount=trusted(
-            Money,
-            amount=signed(amount.Amount, entry.CreditDebitIndicator),
-            currency=amount.Currency,
-        ),
+        amount=_MONEY(signed(amount.Amount, entry.CreditDebitIndicator), amount.Currency),
         as_of=entry.DateTime,
     )
 
@@ -95,16 +104,12 @@ class LoansParams(KhipuParams):
     """bancosecurity.cl loans takes only the end user's credential."""
 
 
-def _money(value: raw.CurrencyAndAmount) -> Money:
-    return trusted(Money, amount=value.Amount, currency=value.Currency)
-
-
 def _loan(entry: raw.BankLoan) -> Loan:
-    return trusted(
-        Loan,
+    granted = entry.GrantedAmount
+    return _LOAN(
         loan_id=entry.LoanNumber,
-        outstanding=_money(entry.Balance),
-        granted=None if entry.GrantedAmount is None else _money(entry.GrantedAmount),
+        outstanding=_MONEY(entry.Balance.Amount, entry.Balance.Currency),
+        granted=None if granted is None else _MONEY(granted.Amount, granted.Currency),
         granted_on=entry.GrantDate,
         due_on=entry.DueDate,
         current_instalment=entry.InstalmentDetail.CurrentInstalmentNumber,

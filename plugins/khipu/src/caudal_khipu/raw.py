@@ -18,9 +18,7 @@ Reading rules (forward compatible, never lossy):
 
 from __future__ import annotations
 
-import re
-from datetime import UTC, date, datetime
-from decimal import Decimal
+from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import (
@@ -34,7 +32,7 @@ from pydantic import (
     SerializationInfo,
 )
 
-from caudal.model import CurrencyCode, ExactDecimal, Period
+from caudal.model import CurrencyCode, DateOrOffsetDateTime, ExactDecimal, IsoDate, Period
 
 __all__ = [
     "AccountLinkToken",
@@ -66,8 +64,6 @@ __all__ = [
 DataT = TypeVar("DataT")
 RequestDataT = TypeVar("RequestDataT", bound="CredentialRequestData")
 
-_DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
-
 
 class _Raw(BaseModel):
     """A provider JSON object: keys as Khipu spells them, unknown keys ignored."""
@@ -76,39 +72,6 @@ class _Raw(BaseModel):
 
 
 # -- scalar types ------------------------------------------------------------------------------
-
-
-def _iso_date(value: Any) -> Any:
-    # pydantic's lax `date` also takes `2017-07-22T00:00:00` or a Unix timestamp; Khipu documents
-    # `YYYY-MM-DD`, and anything else is a shape change we want to hear about.
-    if isinstance(value, str) and not _DATE_ONLY.fullmatch(value):
-        raise ValueError(f"expected a date written YYYY-MM-DD, got {value!r}")
-    if isinstance(value, int | float | Decimal):
-        raise ValueError("expected a date written YYYY-MM-DD, got a number")
-    return value
-
-
-def _aware(value: datetime) -> datetime:
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError("date-time has no UTC offset; refusing to guess a time zone")
-    return value
-
-
-def _date_or_datetime(value: Any) -> Any:
-    # One validator instead of a union, so a bad value reports its own JSON path and not the
-    # union member's name. `fromisoformat` reads Khipu's `-0400` (no colon) and keeps the offset.
-    if isinstance(value, datetime):
-        return _aware(value)
-    if isinstance(value, date):
-        return value
-    if not isinstance(value, str):
-        raise ValueError("expected an ISO 8601 date-time string")
-    if _DATE_ONLY.fullmatch(value):
-        return date.fromisoformat(value)
-    try:
-        return _aware(datetime.fromisoformat(value))
-    except ValueError as exc:
-        raise ValueError(f"not an ISO 8601 date-time with offset: {value!r} ({exc})") from None
 
 
 def _assume_utc(value: Any) -> Any:
@@ -128,10 +91,7 @@ def _null_is_empty(value: Any) -> Any:
     return [] if value is None else value
 
 
-IsoDate = Annotated[date, BeforeValidator(_iso_date)]
-"""A calendar date written exactly `YYYY-MM-DD`."""
-
-DateOrDateTime = Annotated[datetime | date, BeforeValidator(_date_or_datetime)]
+DateOrDateTime = DateOrOffsetDateTime
 """A date-time with its UTC offset kept, or a bare date ("la fecha (y la hora)")."""
 
 LifeSpanTime = Annotated[datetime, BeforeValidator(_assume_utc)]

@@ -1,0 +1,120 @@
+"""Field checks that pydantic-core runs natively, each failing with one clear message.
+
+A Python validator costs a call per value (0.2 to 2.5 µs: at 100k records a quarter of the
+mapping time); these are built from pydantic-core's own schemas (unions, chains, patterns), so
+a raw record is checked without leaving Rust. Each is `Annotated` metadata, so a type reads as
+the plain Python type it produces, and its JSON Schema is that plain type's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
+from pydantic_core import core_schema as cs
+
+__all__ = ["DateOrOffsetDateTime", "ExactDecimal", "IsoDate", "NativeCheck", "OffsetDateTime"]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class NativeCheck:
+    """`Annotated` metadata: validate with `schema`, describe (JSON Schema) as `shown_as`.
+
+    Compared and hashed by identity (`typing` hashes `Annotated` metadata; schemas are dicts).
+    """
+
+    name: str
+    """Short name of the check (docs list what each field guarantees by it)."""
+    schema: CoreSchema
+    shown_as: CoreSchema
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> Any:
+        return self.schema
+
+    def __get_pydantic_json_schema__(
+        self, schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        return handler(self.shown_as)
+
+
+def _one_error(name: str, message: str, *members: CoreSchema) -> CoreSchema:
+    # The first member that accepts the value wins; if none does, one error at the field's own
+    # path (a plain union would report each member's failure under its name).
+    return cs.union_schema(
+        list(members), mode="left_to_right", custom_error_type=name, custom_error_message=message
+    )
+
+
+def _text(pattern: str, then: CoreSchema) -> CoreSchema:
+    # Only a string of the documented shape reaches pydantic's lax parser: it would also read
+    # `"1500000000"` (or a JSON number) as Unix seconds, silently a 2017 date.
+    return cs.chain_schema([cs.str_schema(strict=True, pattern=pattern), then])
+
+
+_DATE = r"^\d{4}-\d{2}-\d{2}$"
+_DATE_TIME = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}"
+
+_EXACT = NativeCheck(
+    "exact",
+    _one_error(
+        "exact_decimal",
+        "expected an exact amount: a Decimal, an int or a numeric string, never a float "
+        "(a float has lost digits), NaN or infinity",
+        cs.decimal_schema(strict=True, allow_inf_nan=False),
+        cs.chain_schema([cs.int_schema(strict=True), cs.decimal_schema()]),
+        cs.chain_schema([cs.str_schema(strict=True), cs.decimal_schema(allow_inf_nan=False)]),
+    ),
+    cs.decimal_schema(),
+)
+
+_ISO_DATE = NativeCheck(
+    "iso_date",
+    _one_error(
+        "iso_date",
+        "expected a date written YYYY-MM-DD",
+        cs.date_schema(strict=True),
+        _text(_DATE, cs.date_schema()),
+    ),
+    cs.date_schema(),
+)
+
+_OFFSET_DATE_TIME = NativeCheck(
+    "offset_date_time",
+    _one_error(
+        "offset_date_time",
+        "expected an ISO 8601 date-time with its UTC offset (2024-05-21T08:32:00-04:00)",
+        cs.datetime_schema(strict=True, tz_constraint="aware"),
+        _text(_DATE_TIME, cs.datetime_schema(tz_constraint="aware")),
+    ),
+    cs.datetime_schema(),
+)
+
+_DATE_OR_OFFSET_DATE_TIME = NativeCheck(
+    "date_or_offset_date_time",
+    _one_error(
+        "date_or_offset_date_time",
+        "expected a date YYYY-MM-DD or an ISO 8601 date-time with its UTC offset",
+        cs.datetime_schema(strict=True, tz_constraint="aware"),
+        cs.date_schema(strict=True),
+        _text(_DATE, cs.date_schema()),
+        _text(_DATE_TIME, cs.datetime_schema(tz_constraint="aware")),
+    ),
+    cs.union_schema([cs.datetime_schema(), cs.date_schema()]),
+)
+
+ExactDecimal = Annotated[Decimal, _EXACT]
+"""A finite Decimal that never came through a float."""
+
+IsoDate = Annotated[date, _ISO_DATE]
+"""A calendar date written exactly `YYYY-MM-DD` (never a number, never a date-time)."""
+
+OffsetDateTime = Annotated[datetime, _OFFSET_DATE_TIME]
+"""An ISO 8601 date-time carrying its UTC offset, which is kept (`-0400` reads as `-04:00`)."""
+
+DateOrOffsetDateTime = Annotated[datetime | date, _DATE_OR_OFFSET_DATE_TIME]
+"""A bare date (`YYYY-MM-DD`), or a date-time with its UTC offset kept."""
