@@ -23,7 +23,7 @@ from functools import cache, reduce
 from operator import or_
 from typing import Annotated, Any, Union, get_args, get_origin
 
-from pydantic import BaseModel, TypeAdapter, create_model
+from pydantic import BaseModel, Field, TypeAdapter, create_model
 
 from ._core import Entry, Results, best_of
 
@@ -61,10 +61,18 @@ class Case:
 # -- the lossy yardsticks' raw models ------------------------------------------------------------
 
 
-def _exact_only(meta: object) -> bool:
-    from caudal.model import ExactDecimal
+def _lossy_meta(meta: list[Any]) -> list[Any]:
+    """The metadata without caudal's exactness check, keeping the bound it enforces."""
+    from caudal.model import NativeCheck
 
-    return meta is get_args(ExactDecimal)[1]
+    kept = []
+    for m in meta:
+        if isinstance(m, NativeCheck) and m.name.startswith("exact"):
+            if m.ge is not None:
+                kept.append(Field(ge=m.ge))
+        else:
+            kept.append(m)
+    return kept
 
 
 def _lossy_type(tp: Any) -> Any:
@@ -72,7 +80,7 @@ def _lossy_type(tp: Any) -> Any:
         return lossy(tp)
     origin, args = get_origin(tp), get_args(tp)
     if origin is Annotated:
-        kept = [m for m in tp.__metadata__ if not _exact_only(m)]
+        kept = _lossy_meta(list(tp.__metadata__))
         inner = _lossy_type(args[0])
         return Annotated[(inner, *kept)] if kept else inner  # type: ignore[valid-type]
     if origin is Union or type(tp).__name__ == "UnionType":
@@ -93,7 +101,7 @@ def lossy(model: type[BaseModel]) -> type[BaseModel]:
     fields: dict[str, Any] = {}
     for name, info in model.model_fields.items():
         tp = _lossy_type(info.annotation)
-        kept = [m for m in info.metadata if not _exact_only(m)]
+        kept = _lossy_meta(info.metadata)
         annotated = Annotated[(tp, *kept)] if kept else tp  # type: ignore[valid-type]
         fields[name] = (annotated, info.default if not info.is_required() else ...)
     lossy_model: type[BaseModel] = create_model(  # type: ignore[call-overload]

@@ -1,7 +1,14 @@
 """The canonical model: what host apps see, whichever provider the data came from."""
 
 from ._build import builder, trusted, verify_trusted
-from ._checks import DateOrOffsetDateTime, ExactDecimal, IsoDate, NativeCheck, OffsetDateTime
+from ._checks import (
+    DateOrOffsetDateTime,
+    ExactDecimal,
+    IsoDate,
+    NativeCheck,
+    OffsetDateTime,
+    UnsignedDecimal,
+)
 from ._money import CurrencyCode, Money, currency_codes, minor_units
 from ._outcomes import Challenge, Pending, Result
 from ._party import Party, TaxScheme, normalize_tax_id
@@ -27,6 +34,7 @@ __all__ = [
     "Record",
     "Result",
     "TaxScheme",
+    "UnsignedDecimal",
     "builder",
     "currency_codes",
     "minor_units",

@@ -32,7 +32,14 @@ from pydantic import (
     SerializationInfo,
 )
 
-from caudal.model import CurrencyCode, DateOrOffsetDateTime, ExactDecimal, IsoDate, Period
+from caudal.model import (
+    CurrencyCode,
+    DateOrOffsetDateTime,
+    ExactDecimal,
+    IsoDate,
+    Period,
+    UnsignedDecimal,
+)
 
 __all__ = [
     "AccountLinkToken",
@@ -97,7 +104,7 @@ DateOrDateTime = DateOrOffsetDateTime
 LifeSpanTime = Annotated[datetime, BeforeValidator(_assume_utc)]
 """The latest delivery time of an asynchronous request; UTC when no offset is written."""
 
-Unsigned = Annotated[ExactDecimal, Field(ge=0)]
+Unsigned = UnsignedDecimal
 """An OBIE-style amount: unsigned, its sign carried by a separate indicator."""
 
 
