@@ -88,6 +88,7 @@ class Connector:
             self._hooks.register(extension)
         self._hooks.check_pending()
         self.capabilities: frozenset[str] = capabilities_of(type(self))
+        self._operations: dict[str, Operation[Any]] = {}
         self._sync: SyncRunner | None = None
         self._async: AsyncRunner | None = None
 
@@ -207,13 +208,20 @@ class Connector:
     # -- the generic machinery -----------------------------------------------------------------
 
     def operation(self, capability: str) -> Operation[Any]:
-        """The operation for `capability`, through any extension wrappers."""
-        if capability not in self.capabilities:
-            offered = ", ".join(sorted(self.capabilities)) or "none"
-            raise UnsupportedCapability(
-                f"does not offer {capability!r}; it offers: {offered}", connector=self.name
-            )
-        operation: Operation[Any] = getattr(self._hooks.hook, capability)(connector=self)
+        """The operation for `capability`, through any extension wrappers.
+
+        Asked of the hooks once per connector and capability: the plugins and extensions are
+        fixed when the connector is built, and a hook call costs more than mapping a small body.
+        """
+        operation = self._operations.get(capability)
+        if operation is None:
+            if capability not in self.capabilities:
+                offered = ", ".join(sorted(self.capabilities)) or "none"
+                raise UnsupportedCapability(
+                    f"does not offer {capability!r}; it offers: {offered}", connector=self.name
+                )
+            operation = getattr(self._hooks.hook, capability)(connector=self)
+            self._operations[capability] = operation
         return operation
 
     def prepare(

@@ -70,7 +70,7 @@ _DATE_TIME = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}"
 
 
 def _exact(name: str, message: str, ge: int | None = None) -> NativeCheck:
-    bound = {} if ge is None else {"ge": ge}
+    bound = None if ge is None else Decimal(ge)
     # Integers first: JSON integers arrive as `int` (whole-peso CLP amounts are all integers),
     # and a failed first member costs about 0.1 µs.
     return NativeCheck(
@@ -78,13 +78,13 @@ def _exact(name: str, message: str, ge: int | None = None) -> NativeCheck:
         _one_error(
             name,
             message,
-            cs.chain_schema([cs.int_schema(strict=True), cs.decimal_schema(**bound)]),
-            cs.decimal_schema(strict=True, allow_inf_nan=False, **bound),
+            cs.chain_schema([cs.int_schema(strict=True), cs.decimal_schema(ge=bound)]),
+            cs.decimal_schema(strict=True, allow_inf_nan=False, ge=bound),
             cs.chain_schema(
-                [cs.str_schema(strict=True), cs.decimal_schema(allow_inf_nan=False, **bound)]
+                [cs.str_schema(strict=True), cs.decimal_schema(allow_inf_nan=False, ge=bound)]
             ),
         ),
-        cs.decimal_schema(**bound),
+        cs.decimal_schema(ge=bound),
         ge,
     )
 

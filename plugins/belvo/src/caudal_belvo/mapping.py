@@ -25,7 +25,7 @@ from pydantic import TypeAdapter
 
 from caudal import Balance, BalanceKind, Call, Money, Reply, Result
 from caudal.mapping import map_items, validate
-from caudal.model import builder, trusted
+from caudal.model import builder
 
 from .raw import RawBalance
 
@@ -58,6 +58,7 @@ def references_of(raw: RawBalance) -> dict[str, str]:
 
 
 _MONEY = builder(Money, "amount", "currency")
+_RESULT = builder(Result[Balance], "connector", "capability", "items", "notes", "raw")
 _BALANCE = builder(Balance, "account_id", "kind", "provider_kind", "amount", "as_of", "references")
 
 
@@ -85,8 +86,7 @@ def read_balances(reply: Reply, call: Call[Any]) -> Result[Balance]:
     accounts = validate(BALANCES, reply.body, call)
     built = map_items(accounts, balances_of, call, "$", release=True)
     items = [b for three in built for b in three]
-    return trusted(
-        Result[Balance],
+    return _RESULT(
         connector=call.connector,
         capability=call.capability,
         items=tuple(items),

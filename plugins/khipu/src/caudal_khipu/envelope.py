@@ -31,7 +31,7 @@ from caudal import (
     RetryAdvice,
 )
 from caudal.mapping import validate
-from caudal.model import Record, trusted
+from caudal.model import Record, builder
 from caudal.runtime import parse_retry_after
 
 from . import raw
@@ -50,6 +50,7 @@ RecordsOf = Callable[[DataT, Call[Any]], Sequence[Record]]
 
 _JSON: TypeAdapter[Any] = TypeAdapter(Any)
 _HEAD = TypeAdapter(raw.Head)
+_RESULT = builder(Result, "connector", "capability", "items", "operation_id", "notes", "raw")
 
 RETRY_TYPES: dict[str, tuple[RetryAdvice, timedelta | None]] = {
     "RETRY_IMMEDIATELY": (RetryAdvice.NOW, None),
@@ -198,8 +199,7 @@ def read_envelope(
     parsed = validate(envelope, body, call)
     del body  # the decoded JSON tree: freed before the records are built (peak memory)
     items = () if parsed.Data is None else tuple(records(parsed.Data, call))
-    return trusted(
-        Result,
+    return _RESULT(
         connector=call.connector,
         capability=call.capability,
         items=items,
