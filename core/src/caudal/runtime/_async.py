@@ -11,7 +11,7 @@ from ..errors import CaudalError
 from ..exchange import Call, Reply, Request
 from ..model import Pending, Result
 from ..settings import ConnectorSettings
-from ._http import Body, Reader, build, client_options, read_reply, transport_error
+from ._http import Body, Reader, Urls, build, client_options, read_reply, transport_error
 from ._retry import Attempts
 
 __all__ = ["POOL_CONNECTIONS", "AsyncRunner"]
@@ -41,6 +41,7 @@ class AsyncRunner:
         self._settings = settings
         self._auth = auth
         self._headers = headers
+        self._urls = Urls()
         self._clients: list[httpx.AsyncClient] = []
         self._busy: list[int] = []
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -90,7 +91,7 @@ class AsyncRunner:
             busy[index] -= 1
 
     async def _send(self, client: httpx.AsyncClient, request: Request, call: Call[Any]) -> Reply:
-        http_request = build(client, request)
+        http_request = build(client, request, self._urls)
         limit = self._settings.max_response_bytes
         try:
             response = await client.send(http_request, stream=True)

@@ -17,7 +17,15 @@ if TYPE_CHECKING:
 from ..mapping import mapping_errors
 from ..settings import ConnectorSettings
 
-__all__ = ["client_options", "read_reply", "too_large", "transport_error", "url_of"]
+__all__ = [
+    "Urls",
+    "build",
+    "client_options",
+    "read_reply",
+    "too_large",
+    "transport_error",
+    "url_of",
+]
 
 Reader = Callable[[Reply, Call[Any]], "Result[Any] | Pending"]
 
@@ -45,14 +53,36 @@ def client_options(
     }
 
 
-def build(client: httpx.Client | httpx.AsyncClient, request: Request) -> httpx.Request:
+class Urls:
+    """Absolute URLs of a connector's paths, each merged with the base URL once.
+
+    httpx parses the base URL and the path on every request to merge them (two URL parses,
+    measured at a tenth of caudal's own cost per call); a connector calls a handful of paths.
+    """
+
+    LIMIT = 256
+    """Paths kept; one that carries an id per call must not grow the table forever."""
+
+    def __init__(self) -> None:
+        self._known: dict[str, httpx.URL] = {}
+
+    def of(self, client: httpx.Client | httpx.AsyncClient, path: str) -> httpx.URL:
+        url = self._known.get(path)
+        if url is None:
+            url = client.build_request("GET", path).url  # httpx's own merge, done once
+            if len(self._known) < self.LIMIT:
+                self._known[path] = url
+        return url
+
+
+def build(client: httpx.Client | httpx.AsyncClient, request: Request, urls: Urls) -> httpx.Request:
     """The httpx request for a connector's `Request`."""
     return client.build_request(
         request.method,
-        request.path,
+        urls.of(client, request.path),
         json=request.json,
-        params=request.params,
-        headers=dict(request.headers),
+        params=request.params or None,
+        headers=dict(request.headers) if request.headers else None,
     )
 
 

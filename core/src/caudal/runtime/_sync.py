@@ -12,7 +12,7 @@ from ..errors import CaudalError
 from ..exchange import Call, Reply, Request
 from ..model import Pending, Result
 from ..settings import ConnectorSettings
-from ._http import Body, Reader, build, client_options, read_reply, transport_error
+from ._http import Body, Reader, Urls, build, client_options, read_reply, transport_error
 from ._retry import Attempts
 
 __all__ = ["SyncRunner"]
@@ -27,6 +27,7 @@ class SyncRunner:
         self._settings = settings
         self._auth = auth
         self._headers = headers
+        self._urls = Urls()
         self._client: httpx.Client | None = None
         self._lock = threading.Lock()
 
@@ -56,7 +57,7 @@ class SyncRunner:
     def send(self, request: Request, call: Call[Any]) -> Reply:
         """One HTTP exchange, the body read up to the size limit."""
         client = self.client
-        http_request = build(client, request)
+        http_request = build(client, request, self._urls)
         limit = self._settings.max_response_bytes
         try:
             response = client.send(http_request, stream=True)
