@@ -171,3 +171,36 @@ def test_parse_maps_without_io(toy_registry: Registry) -> None:
     result = conn.parse("balance", body)
     assert result.items[0].amount.amount.as_tuple().exponent == -3
     assert result.items[0].account_id == "0001"
+
+
+@pytest.mark.parametrize(
+    ("base", "path"),
+    [
+        ("http://127.0.0.1:9/belvo", "/api/br/balances/"),
+        ("http://127.0.0.1:9/belvo/", "api/br/balances/"),
+        ("https://api.example.cl", "/v1/cl/services/afc.cl/balance"),
+        ("https://api.example.cl/x", "/a%20b/ñ?q=1"),
+    ],
+)
+def test_cached_urls_are_httpxs_own_merge(base: str, path: str) -> None:
+    import httpx
+
+    from caudal.runtime._http import Urls
+
+    urls = Urls()
+    with httpx.Client(base_url=base) as client:
+        expected = client.build_request("POST", path).url
+        assert urls.of(client, path) == expected
+        assert urls.of(client, path) == expected  # from the table the second time
+
+
+def test_the_url_table_is_bounded() -> None:
+    import httpx
+
+    from caudal.runtime._http import Urls
+
+    urls = Urls()
+    with httpx.Client(base_url="http://127.0.0.1:9") as client:
+        for i in range(Urls.LIMIT + 50):
+            assert str(urls.of(client, f"/items/{i}")) == f"http://127.0.0.1:9/items/{i}"
+    assert len(urls._known) == Urls.LIMIT
