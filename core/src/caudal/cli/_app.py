@@ -7,12 +7,11 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from enum import IntEnum
+from functools import cache
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from .. import registry as default_registry
 from ..errors import (
@@ -26,7 +25,9 @@ from ..errors import (
 )
 from ..model import Challenge, Pending, Result
 from ..registry import Registry
-from ._render import render_outcome, render_tour
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 __all__ = ["ExitCode", "app", "main"]
 
@@ -45,8 +46,21 @@ app.add_typer(sandbox_app, name="sandbox")
 
 # Tables keep their columns when piped (rich assumes 80 columns off a terminal).
 _WIDTH = None if sys.stdout.isatty() else 140
-out = Console(width=_WIDTH)
-err = Console(stderr=True, soft_wrap=True)
+
+
+@cache
+def _out() -> Console:
+    # rich loads with the first command that prints (about 40 ms): `--help` never needs it.
+    from rich.console import Console
+
+    return Console(width=_WIDTH)
+
+
+@cache
+def _err() -> Console:
+    from rich.console import Console
+
+    return Console(stderr=True, soft_wrap=True)
 
 
 class ExitCode(IntEnum):
@@ -91,7 +105,9 @@ def _show(outcome: Result[Any] | Pending, json_output: bool) -> None:
     if json_output:
         _print_json(outcome)
     else:
-        render_outcome(out, outcome)
+        from ._render import render_outcome
+
+        render_outcome(_out(), outcome)
 
 
 def _fail(exc: CaudalError, debug: bool) -> typer.Exit:
@@ -103,11 +119,11 @@ def _fail(exc: CaudalError, debug: bool) -> typer.Exit:
         _print_json(exc.challenge)
     code, hint = next((c, h) for t, c, h in HINTS if isinstance(exc, t))
     if debug:
-        err.print_exception()
-    err.print(f"[bold red]error:[/] {_escape(str(exc))}")
+        _err().print_exception()
+    _err().print(f"[bold red]error:[/] {_escape(str(exc))}")
     if isinstance(exc, ProviderError):
-        err.print(f"[dim]retry advice: {exc.retry.value}[/]")
-    err.print(f"[dim]hint: {hint}[/]")
+        _err().print(f"[dim]retry advice: {exc.retry.value}[/]")
+    _err().print(f"[dim]hint: {hint}[/]")
     return typer.Exit(int(code))
 
 
@@ -151,11 +167,11 @@ def _sandbox(enabled: bool) -> Iterator[Any]:
 @contextmanager
 def _progress(label: str, json_output: bool) -> Iterator[None]:
     # A spinner only for a person watching; pipes and --json get clean output.
-    if json_output or not err.is_terminal:
+    if json_output or not _err().is_terminal:
         with nullcontext():
             yield
         return
-    with err.status(label, spinner="dots"):
+    with _err().status(label, spinner="dots"):
         yield
 
 
@@ -200,6 +216,8 @@ def list_(json_output: JsonOut = False) -> None:
     if json_output:
         sys.stdout.write(json.dumps(rows, indent=2) + "\n")
         return
+    from rich.table import Table
+
     table = Table(
         "name",
         "capabilities",
@@ -217,7 +235,7 @@ def list_(json_output: JsonOut = False) -> None:
             row["version"] or "",
             row["status"],
         )
-    out.print(table)
+    _out().print(table)
 
 
 @app.command()
@@ -235,7 +253,7 @@ def about(name: str, json_output: JsonOut = False) -> None:
         return
     for field, value in manifest.model_dump().items():
         shown = ", ".join(value) if isinstance(value, tuple | list) else value
-        out.print(f"[bold]{field}[/]: {shown if shown not in (None, '') else '-'}")
+        _out().print(f"[bold]{field}[/]: {shown if shown not in (None, '') else '-'}")
 
 
 @app.command()
@@ -248,6 +266,8 @@ def doctor(json_output: JsonOut = False) -> None:
     if json_output:
         sys.stdout.write(json.dumps([s.model_dump() for s in report], indent=2) + "\n")
     else:
+        from rich.table import Table
+
         table = Table(
             "plugin",
             "kind",
@@ -270,7 +290,7 @@ def doctor(json_output: JsonOut = False) -> None:
                 ", ".join(s.capabilities),
                 _escape(s.reason or ""),
             )
-        out.print(table)
+        _out().print(table)
     if any(s.status != "ok" for s in report):
         raise typer.Exit(1)
 
@@ -404,12 +424,12 @@ def sandbox_serve(
 
     emulators = load_emulators()
     for emulator in emulators:
-        out.print(
+        _out().print(
             f"[bold]{emulator.name}[/] at http://{host}:{port}/{emulator.name}"
             f" serves {', '.join(emulator.settings)}"
         )
         for case, how in emulator.cases.items():
-            out.print(f"  [dim]{case}:[/] {_escape(how)}")
+            _out().print(f"  [dim]{case}:[/] {_escape(how)}")
     uvicorn.run(sandbox_asgi(emulators), host=host, port=port, log_level="info")
 
 
@@ -432,8 +452,8 @@ def new(
         root = create(name, directory)
     except CaudalError as exc:
         raise _fail(exc, False) from None
-    out.print(f"created [bold]{root}[/]")
-    out.print(_escape(f"next: cd {root} && pip install -e '.[testing]' && pytest"))
+    _out().print(f"created [bold]{root}[/]")
+    _out().print(_escape(f"next: cd {root} && pip install -e '.[testing]' && pytest"))
 
 
 @app.command()
@@ -452,7 +472,9 @@ def demo(json_output: JsonOut = False) -> None:
     if json_output:
         sys.stdout.write(report.model_dump_json(indent=2) + "\n")
     else:
-        render_tour(out, report)
+        from ._render import render_tour
+
+        render_tour(_out(), report)
     if not report.ok:
         raise typer.Exit(1)
 
