@@ -7,8 +7,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-from functools import partial
+from functools import lru_cache
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field
@@ -35,21 +34,14 @@ _BALANCE = builder(Balance, "kind", "provider_kind", "amount", "as_of", "units",
 _CONTRIBUTION = builder(Contribution, "period", "employer", "paid_on", "taxable_income", "amount")
 
 
-def _clp(amount: Decimal) -> Money:
-    return _MONEY(amount, CLP)
+@lru_cache(maxsize=8192)
+def _employer(rut: str, name: str) -> Party:
+    """One Party per (RUT, name), shared by every record and body that names it (it is frozen).
 
-
-def _employers() -> dict[tuple[str, str], Party]:
-    # One Party per distinct employer in a body: the same few employers recur in every record.
-    return {}
-
-
-def _employer(parties: dict[tuple[str, str], Party], rut: str, name: str) -> Party:
-    # Khipu's own examples carry RUTs whose check digit fails: such a record is kept, flagged.
-    party = parties.get((rut, name))
-    if party is None:
-        party = parties[(rut, name)] = Party.rut(rut, name)
-    return party
+    The same employers recur in every record of an AFC account and across accounts. Khipu's own
+    examples carry RUTs whose check digit fails: such a record is kept, flagged.
+    """
+    return Party.rut(rut, name)
 
 
 # -- balance -----------------------------------------------------------------------------------
@@ -59,10 +51,10 @@ class BalanceParams(KhipuParams):
     """afc.cl balance takes only the end user's credential."""
 
 
-def _share(parties: dict[tuple[str, str], Party], detail: raw.AmountDetail) -> FundShare:
+def _share(detail: raw.AmountDetail) -> FundShare:
     return _SHARE(
-        employer=_employer(parties, detail.EmployerId, detail.EmployerName),
-        amount=_clp(detail.Amount),
+        employer=_employer(detail.EmployerId, detail.EmployerName),
+        amount=_MONEY(detail.Amount, CLP),
         units=detail.AmountCuota,
     )
 
@@ -71,12 +63,12 @@ def balance_records(data: raw.AfcBalanceData, call: Call[Any]) -> tuple[Balance,
     """One booked CLP balance with its cuotas and a per-employer breakdown."""
     account = data.ContributionsBalance
     base = "$.Data.ContributionsBalance"
-    breakdown = map_items(account.Details, partial(_share, _employers()), call, f"{base}.Details")
+    breakdown = map_items(account.Details, _share, call, f"{base}.Details")
     with mapping_errors(call, base):
         balance = _BALANCE(
             kind=BalanceKind.BOOKED,
             provider_kind="ContributionsBalance",
-            amount=_clp(account.TotalBalance),
+            amount=_MONEY(account.TotalBalance, CLP),
             as_of=account.CreationDate,
             units=account.TotalBalanceCuota,
             breakdown=tuple(breakdown),
@@ -110,22 +102,19 @@ class ContributionsParams(KhipuParams):
         return {"Period": self.period}
 
 
-def _contribution(
-    parties: dict[tuple[str, str], Party], item: raw.PaidContribution
-) -> Contribution:
+def _contribution(item: raw.PaidContribution) -> Contribution:
     return _CONTRIBUTION(
         period=item.ContributionDate,
-        employer=_employer(parties, item.EmployerId, item.EmployerName),
+        employer=_employer(item.EmployerId, item.EmployerName),
         paid_on=item.PaymentDate,
-        taxable_income=_clp(item.TaxableIncome),
-        amount=_clp(item.TaxedAmount),
+        taxable_income=_MONEY(item.TaxableIncome, CLP),
+        amount=_MONEY(item.TaxedAmount, CLP),
     )
 
 
 def contribution_records(data: raw.AfcContributionsData, call: Call[Any]) -> list[Contribution]:
     """One Contribution per `PaidContributions` item, in Khipu's order."""
-    build = partial(_contribution, _employers())
-    return map_items(data.PaidContributions, build, call, "$.Data.PaidContributions")
+    return map_items(data.PaidContributions, _contribution, call, "$.Data.PaidContributions")
 
 
 CONTRIBUTIONS = Endpoint(
