@@ -40,7 +40,7 @@ HIDDEN = frozenset({"JsonValue"})
 
 VALIDATED: dict[str, str] = {
     "_check_currency": "an ISO 4217 code, checked against the maintained table",
-    "exact": "exact: the provider's digits; a float is refused",
+    "exact_decimal": "exact: the provider's digits; a float is refused",
     "exact_unsigned": "exact, zero or more; a float is refused",
     "iso_date": "a date written YYYY-MM-DD",
     "offset_date_time": "a date-time always carries its UTC offset",

@@ -84,3 +84,12 @@ def test_extensions_load_from_entry_points_and_a_broken_one_is_isolated(
     assert status == {"good": "ok", "bad": "import error"}
     for name in ("caudal_fake_ext", "caudal_fake_ext_bad"):
         sys.modules.pop(name, None)
+
+
+def test_hooks_run_once_per_connector_and_capability(toy_sandbox: Sandbox) -> None:
+    extension = CountingExtension()
+    conn = toy_sandbox.connect("toy", registry=Registry.of(ToyConnector, extensions=[extension]))
+    assert conn.operation("balance") is conn.operation("balance")
+    for _ in range(3):
+        conn.parse("balance", b"[]")
+    assert len(extension.seen) == 3  # the wrapped read still sees every call

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from caudal import Balance, BalanceKind, Money
-from caudal.model import trusted
+from caudal.model import builder, trusted
 from caudal.model._build import verify_trusted
 
 AS_OF = datetime(2024, 5, 21, 8, 30, tzinfo=UTC)
@@ -51,3 +51,42 @@ def test_verification_catches_a_value_validation_would_change() -> None:
             trusted(Money, amount="1.10", currency="BRL")
     finally:
         verify_trusted(True)  # the suite runs verified (tests/conftest.py)
+
+
+def test_builder_equals_validated_construction_positionally_or_by_keyword() -> None:
+    balance = builder(Balance, "account_id", "kind", "provider_kind", "amount", "as_of")
+    fields = _fields()
+    for built in (balance(*fields.values()), balance(**fields)):
+        validated = Balance(**fields)  # type: ignore[arg-type]
+        assert built == validated
+        assert built.model_fields_set == validated.model_fields_set
+        assert built.model_dump_json() == validated.model_dump_json()
+        assert repr(built) == repr(validated)  # field order kept
+
+
+def test_builder_gives_each_record_a_fresh_default_from_a_factory() -> None:
+    balance = builder(Balance, "kind", "provider_kind", "amount", "as_of")
+    fields = {k: v for k, v in _fields().items() if k != "account_id"}
+    first, second = balance(**fields), balance(**fields)
+    assert first.references == {} and first.references is not second.references
+    assert first.account_id is None and first.breakdown == ()
+
+
+def test_builder_is_made_once_per_class_and_field_combination() -> None:
+    assert builder(Money, "amount", "currency") is builder(Money, "amount", "currency")
+    assert builder(Money, "amount", "currency") is not builder(Money, "currency", "amount")
+
+
+def test_builder_refuses_unknown_missing_or_repeated_fields_when_made() -> None:
+    with pytest.raises(TypeError, match="unknown fields"):
+        builder(Money, "amount", "currency", "cents")
+    with pytest.raises(TypeError, match="missing fields"):
+        builder(Money, "amount")
+    with pytest.raises(TypeError):
+        builder(Money, "amount", "amount", "currency")
+
+
+def test_builder_records_are_verified_like_trusted_ones() -> None:
+    money = builder(Money, "amount", "currency")
+    with pytest.raises(AssertionError, match="amount"):
+        money("1.10", "BRL")  # validation would have made it a Decimal

@@ -3,7 +3,10 @@
 A connector implements the hooks of the capabilities it offers, each returning the `Operation`
 that fetches and reads it; its capability set is derived from those hooks. Extension plugins
 (entry-point group `caudal.extensions`) wrap the same hooks with `@hookimpl(wrapper=True)` to
-add logging, metrics or redaction around every connector's operation.
+add logging, metrics or redaction around every connector's operation. The hooks run once per
+connector and capability (the connector keeps the `Operation`): a wrapper that must see every
+call wraps the operation's `read` or `request` (`Operation.wrap_read`), as the tests' metrics
+extension does.
 
 Adding a capability: a hookspec here, its record model in `caudal.model`, its pair of methods
 on `Connector`, and its docs; no provider changes.

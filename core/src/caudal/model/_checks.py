@@ -93,7 +93,7 @@ _NEVER_FLOAT = (
     "a Decimal, an int or a numeric string, never a float (a float has lost digits), "
     "NaN or infinity"
 )
-_EXACT = _exact("exact", f"expected an exact amount: {_NEVER_FLOAT}")
+_EXACT = _exact("exact_decimal", f"expected an exact amount: {_NEVER_FLOAT}")
 _UNSIGNED = _exact("exact_unsigned", f"expected an exact amount of zero or more: {_NEVER_FLOAT}", 0)
 
 _ISO_DATE = NativeCheck(
