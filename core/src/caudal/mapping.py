@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from decimal import Decimal
 from typing import Any, NoReturn, TypeVar
 
@@ -66,10 +66,8 @@ def load_json(body: bytes | str) -> Any:
     """
     data = body.encode("utf-8", "surrogatepass") if isinstance(body, str) else body
     if not _negative_zero_int(data):
-        try:
+        with suppress(ValueError):  # the standard library gives the answer or the message
             return jiter.from_json(data, allow_inf_nan=False, float_mode="decimal")
-        except ValueError:
-            pass
     return json.loads(body, parse_float=Decimal, parse_int=_int, parse_constant=_refuse_constant)
 
 
