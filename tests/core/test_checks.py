@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
+from caudal import Money
 from caudal.model import (
     DateOrOffsetDateTime,
     ExactDecimal,
@@ -158,3 +159,43 @@ def test_dumps_like_the_plain_types() -> None:
         "moment": "2024-05-02T10:00:00-04:00",
         "either": "2024-05-02",
     }
+
+
+@pytest.mark.parametrize("text", ["1.10", "0.1", "3.0", "1e5", "1000.1234567890123456789"])
+def test_validate_json_refuses_a_json_number_with_a_fraction_instead_of_rounding_it(
+    text: str,
+) -> None:
+    # pydantic's validate_json reads such a number through a float; refusing it is the only
+    # exact answer (caudal.mapping.load_json reads it from its text).
+    with pytest.raises(ValidationError) as caught:
+        TypeAdapter(ExactDecimal).validate_json(text)
+    assert caught.value.errors()[0]["type"] == "exact_decimal"
+    with pytest.raises(ValidationError):
+        Money.model_validate_json(f'{{"amount": {text}, "currency": "CLP"}}')
+
+
+def test_validate_json_reads_integers_and_strings_exactly() -> None:
+    adapter = TypeAdapter(ExactDecimal)
+    assert adapter.validate_json("12345678901234567890123").as_tuple() == (
+        Decimal("12345678901234567890123").as_tuple()
+    )
+    assert adapter.validate_json('"1.10"').as_tuple() == Decimal("1.10").as_tuple()
+    money = Money(amount=Decimal("-0.00"), currency="BRL")
+    again = Money.model_validate_json(money.model_dump_json())
+    assert again.amount.as_tuple() == money.amount.as_tuple()
+
+
+@pytest.mark.parametrize(
+    ("tp", "text", "kind"),
+    [
+        (OffsetDateTime, "1500000000", "offset_date_time"),
+        (OffsetDateTime, '"2024-05-02T10:00:00"', "offset_date_time"),
+        (IsoDate, '"2024-05-02T00:00:00"', "iso_date"),
+        (IsoDate, "20240502", "iso_date"),
+        (DateOrOffsetDateTime, "1500000000", "date_or_offset_date_time"),
+    ],
+)
+def test_validate_json_refuses_numbers_and_naive_times(tp: Any, text: str, kind: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        TypeAdapter(tp).validate_json(text)
+    assert caught.value.errors()[0]["type"] == kind

@@ -53,9 +53,26 @@ class NativeCheck:
 
 def _one_error(name: str, message: str, *members: CoreSchema) -> CoreSchema:
     # The first member that accepts the value wins; if none does, one error at the field's own
-    # path (a plain union would report each member's failure under its name).
+    # path (a plain union would report each member's failure under its name). pydantic-core
+    # unwraps a union of one, custom error and all, so that one gets its own wrapper.
+    if len(members) == 1:
+        return cs.custom_error_schema(
+            members[0], custom_error_type=name, custom_error_message=message
+        )
     return cs.union_schema(
         list(members), mode="left_to_right", custom_error_type=name, custom_error_message=message
+    )
+
+
+def _check(
+    name: str, message: str, text: list[CoreSchema], objects: list[CoreSchema]
+) -> CoreSchema:
+    """`text` members read JSON and Python input; `objects` (already-typed Python values) only
+    Python input: in JSON mode pydantic's strict types would still take a JSON float for a
+    Decimal (through a float) or a number for a date-time."""
+    return cs.json_or_python_schema(
+        json_schema=_one_error(name, message, *text),
+        python_schema=_one_error(name, message, *text, *objects),
     )
 
 
@@ -75,14 +92,16 @@ def _exact(name: str, message: str, ge: int | None = None) -> NativeCheck:
     # and a failed first member costs about 0.1 µs.
     return NativeCheck(
         name,
-        _one_error(
+        _check(
             name,
             message,
-            cs.chain_schema([cs.int_schema(strict=True), cs.decimal_schema(ge=bound)]),
-            cs.decimal_schema(strict=True, allow_inf_nan=False, ge=bound),
-            cs.chain_schema(
-                [cs.str_schema(strict=True), cs.decimal_schema(allow_inf_nan=False, ge=bound)]
-            ),
+            [
+                cs.chain_schema([cs.int_schema(strict=True), cs.decimal_schema(ge=bound)]),
+                cs.chain_schema(
+                    [cs.str_schema(strict=True), cs.decimal_schema(allow_inf_nan=False, ge=bound)]
+                ),
+            ],
+            [cs.decimal_schema(strict=True, allow_inf_nan=False, ge=bound)],
         ),
         cs.decimal_schema(ge=bound),
         ge,
@@ -98,35 +117,36 @@ _UNSIGNED = _exact("exact_unsigned", f"expected an exact amount of zero or more:
 
 _ISO_DATE = NativeCheck(
     "iso_date",
-    _one_error(
+    _check(
         "iso_date",
         "expected a date written YYYY-MM-DD",
-        _text(_DATE, cs.date_schema()),
-        cs.date_schema(strict=True),
+        [_text(_DATE, cs.date_schema())],
+        [cs.date_schema(strict=True)],
     ),
     cs.date_schema(),
 )
 
 _OFFSET_DATE_TIME = NativeCheck(
     "offset_date_time",
-    _one_error(
+    _check(
         "offset_date_time",
         "expected an ISO 8601 date-time with its UTC offset (2024-05-21T08:32:00-04:00)",
-        _text(_DATE_TIME, cs.datetime_schema(tz_constraint="aware")),
-        cs.datetime_schema(strict=True, tz_constraint="aware"),
+        [_text(_DATE_TIME, cs.datetime_schema(tz_constraint="aware"))],
+        [cs.datetime_schema(strict=True, tz_constraint="aware")],
     ),
     cs.datetime_schema(),
 )
 
 _DATE_OR_OFFSET_DATE_TIME = NativeCheck(
     "date_or_offset_date_time",
-    _one_error(
+    _check(
         "date_or_offset_date_time",
         "expected a date YYYY-MM-DD or an ISO 8601 date-time with its UTC offset",
-        _text(_DATE_TIME, cs.datetime_schema(tz_constraint="aware")),
-        _text(_DATE, cs.date_schema()),
-        cs.datetime_schema(strict=True, tz_constraint="aware"),
-        cs.date_schema(strict=True),
+        [
+            _text(_DATE_TIME, cs.datetime_schema(tz_constraint="aware")),
+            _text(_DATE, cs.date_schema()),
+        ],
+        [cs.datetime_schema(strict=True, tz_constraint="aware"), cs.date_schema(strict=True)],
     ),
     cs.union_schema([cs.datetime_schema(), cs.date_schema()]),
 )
