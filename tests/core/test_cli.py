@@ -55,6 +55,12 @@ def test_list_and_about(toy_env: dict[str, str]) -> None:
             "status": "ok",
         }
     ]
+    plain = caudal(toy_env, "list")
+    assert plain.returncode == 0, plain.stderr
+    assert plain.stdout.splitlines() == [
+        "name  capabilities  distribution  version  status",
+        "toy   balance       caudal-toy    1.0      ok",
+    ]
     about = json.loads(caudal(toy_env, "about", "toy", "--json").stdout)
     assert (
         about["capabilities"] == ["balance"]

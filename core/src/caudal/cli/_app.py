@@ -216,26 +216,23 @@ def list_(json_output: JsonOut = False) -> None:
     if json_output:
         sys.stdout.write(json.dumps(rows, indent=2) + "\n")
         return
-    from rich.table import Table
-
-    table = Table(
-        "name",
-        "capabilities",
-        "distribution",
-        "version",
-        "status",
-        title="connectors",
-        title_justify="left",
-    )
-    for row in rows:
-        table.add_row(
+    # Plain columns, as `pip list` prints them: `list` is the command meant to be instant (it
+    # imports no plugin), and rich's table would add a third to its start-up.
+    header = ("name", "capabilities", "distribution", "version", "status")
+    cells = [header] + [
+        (
             row["name"],
-            ", ".join(row["capabilities"]),
-            row["distribution"] or "",
-            row["version"] or "",
+            ", ".join(row["capabilities"]) or "-",
+            row["distribution"] or "-",
+            row["version"] or "-",
             row["status"],
         )
-    _out().print(table)
+        for row in rows
+    ]
+    widths = [max(len(line[i]) for line in cells) for i in range(len(header))]
+    for line in cells:
+        sys.stdout.write("  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip())
+        sys.stdout.write("\n")
 
 
 @app.command()
