@@ -67,7 +67,7 @@ def __getattr__(name: str) -> Any:
     return value
 
 
-__version__ = "0.1.0"
+__version__ = "0.1.1"
 
 registry = Registry()
 """The process-wide registry of installed connectors."""

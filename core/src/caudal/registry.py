@@ -35,8 +35,11 @@ __all__ = [
     "Registry",
 ]
 
-PLUGIN_API = "1.0"
-"""Version of the plugin API; plugins declare the range they support (`api = ">=1,<2"`)."""
+PLUGIN_API = "1.1"
+"""Version of the plugin API; plugins declare the range they support (`api = ">=1,<2"`).
+
+1.1 added `caudal.model.builder` and the native checks (`ExactDecimal`, `UnsignedDecimal`,
+`IsoDate`, `OffsetDateTime`, `DateOrOffsetDateTime`); a plugin using them declares `>=1.1`."""
 CONNECTOR_GROUP = "caudal.connectors"
 EXTENSION_GROUP = "caudal.extensions"
 MANIFEST_FILE = "caudal-plugin.toml"

@@ -28,7 +28,7 @@ def test_manifest_matches_the_class() -> None:
     assert about.distribution == "caudal-belvo"
     assert about.entry_point == "caudal_belvo.connector:BelvoBrConnector"
     assert about.title == "Belvo Brazil"
-    assert about.api == ">=1.0,<2"
+    assert about.api == ">=1.1,<2"
     assert Registry().load("belvo.br") is BelvoBrConnector
 
 
