@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from ._core import Entry, Results
@@ -67,9 +68,14 @@ def _wall(args: list[str], env: dict[str, str] | None = None) -> float:
     return (time.perf_counter() - start) * 1e3
 
 
-def _median(fn: object, runs: int) -> float:
-    assert callable(fn)
-    return statistics.median(fn() for _ in range(runs))
+def _medians(timers: list[Callable[[], float]], runs: int) -> list[float]:
+    """The median of each timer, the timers taking turns (a figure and its baseline see the
+    same drift in the machine's load)."""
+    samples: list[list[float]] = [[] for _ in timers]
+    for _ in range(runs):
+        for timer, taken in zip(timers, samples, strict=True):
+            taken.append(timer())
+    return [statistics.median(taken) for taken in samples]
 
 
 def _dummies(root: Path, count: int) -> None:
@@ -117,14 +123,25 @@ def _probe(what: str, path: str | None) -> dict[str, object]:
     return result
 
 
-def _probes(what: str, path: str | None, runs: int) -> tuple[float, dict[str, object]]:
-    samples = [_probe(what, path) for _ in range(runs)]
-    return statistics.median(float(s["ms"]) for s in samples), samples[-1]  # type: ignore[arg-type]
+def _probes(
+    whats: tuple[str, ...], path: str | None, runs: int
+) -> list[tuple[float, dict[str, object]]]:
+    """Median time of each probe, the probes taking turns: drift in the machine's load (a
+    freshly written directory, another process) hits each of them alike."""
+    samples: dict[str, list[dict[str, object]]] = {what: [] for what in whats}
+    for _ in range(runs):
+        for what in whats:
+            samples[what].append(_probe(what, path))
+    return [
+        (statistics.median(float(s["ms"]) for s in samples[w]), samples[w][-1])  # type: ignore[arg-type]
+        for w in whats
+    ]
 
 
 def imports(results: Results, runs: int) -> None:
-    caudal = _median(lambda: _importtime("import caudal"), runs)
-    base = _median(lambda: _importtime("import httpx, pydantic"), runs)
+    caudal, base = _medians(
+        [lambda: _importtime("import caudal"), lambda: _importtime("import httpx, pydantic")], runs
+    )
     results.add(
         Entry(
             "start-up: import caudal (importtime)",
@@ -151,11 +168,10 @@ def imports(results: Results, runs: int) -> None:
 def discovery(results: Results, runs: int) -> None:
     with tempfile.TemporaryDirectory(prefix="caudal-bench-") as tmp:
         _dummies(Path(tmp), DUMMIES)
-        names_with, names_probe = _probes("names", tmp, runs)
-        scan_with, scan_probe = _probes("scan", tmp, runs)
-        get_with, get_probe = _probes("get", tmp, runs)
-    names_none, _ = _probes("names", None, runs)
-    get_none, _ = _probes("get", None, runs)
+        (names_with, names_probe), (scan_with, scan_probe), (get_with, get_probe) = _probes(
+            ("names", "scan", "get"), tmp, runs
+        )
+    (names_none, _), (get_none, _) = _probes(("names", "get"), None, runs)
     assert names_probe["count"] == scan_probe["count"], (names_probe, scan_probe)
     extra = f"+{DUMMIES} dummy connector distributions"
     results.add(
@@ -217,13 +233,19 @@ def discovery(results: Results, runs: int) -> None:
 def cli(results: Results, runs: int) -> None:
     script = Path(sys.executable).with_name("caudal")
     command = [str(script)] if script.exists() else [sys.executable, "-m", "caudal.cli"]
-    base = _median(lambda: _wall([sys.executable, "-c", "import caudal"]), runs)
-    for args in (["--help"], ["list"]):
-        took = _median(lambda args=args: _wall([*command, *args]), runs)
+    base, *took = _medians(
+        [
+            lambda: _wall([sys.executable, "-c", "import caudal"]),
+            lambda: _wall([*command, "--help"]),
+            lambda: _wall([*command, "list"]),
+        ],
+        runs,
+    )
+    for args, ms in zip((["--help"], ["list"]), took, strict=True):
         results.add(
             Entry(
                 f"cli: caudal {' '.join(args)}",
-                took,
+                ms,
                 "ms",
                 baseline=base,
                 baseline_name='python -c "import caudal"',
