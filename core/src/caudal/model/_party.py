@@ -6,12 +6,13 @@ and dropping a contribution because its employer's RUT is mistyped would lose mo
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from enum import StrEnum
-from functools import cache, lru_cache
+from functools import lru_cache
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, model_validator
+
+from ._build import builder
 
 __all__ = ["Party", "TaxScheme", "normalize_tax_id"]
 
@@ -81,12 +82,8 @@ class Party(BaseModel):
             # The one check validation would do is the normalization itself (cached): mappers
             # call this once per record, and validated construction costs 4 µs more.
             compact, valid = normalize_tax_id(TaxScheme.CL_RUT, tax_id)
-            return _party()(TaxScheme.CL_RUT, compact, name, valid)
+            return _PARTY(TaxScheme.CL_RUT, compact, name, valid)
         return cls(scheme=TaxScheme.CL_RUT, tax_id=tax_id, name=name)
 
 
-@cache
-def _party() -> Callable[..., Party]:
-    from ._build import builder
-
-    return builder(Party, "scheme", "tax_id", "name", "tax_id_valid")
+_PARTY = builder(Party, "scheme", "tax_id", "name", "tax_id_valid")

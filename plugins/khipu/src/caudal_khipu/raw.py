@@ -98,14 +98,8 @@ def _null_is_empty(value: Any) -> Any:
     return [] if value is None else value
 
 
-DateOrDateTime = DateOrOffsetDateTime
-"""A date-time with its UTC offset kept, or a bare date ("la fecha (y la hora)")."""
-
 LifeSpanTime = Annotated[datetime, BeforeValidator(_assume_utc)]
 """The latest delivery time of an asynchronous request; UTC when no offset is written."""
-
-Unsigned = UnsignedDecimal
-"""An OBIE-style amount: unsigned, its sign carried by a separate indicator."""
 
 
 def _reveal(secret: SecretStr, info: SerializationInfo) -> str:
@@ -212,7 +206,7 @@ class CurrencyAndAmount(_Raw):
     Debit would otherwise silently turn positive.
     """
 
-    Amount: Unsigned
+    Amount: UnsignedDecimal  # OBIE: unsigned, the sign carried by a separate indicator
     Currency: CurrencyCode
 
 
@@ -221,7 +215,7 @@ class BankBalance(_Raw):
 
     AccountId: str
     CreditDebitIndicator: Literal["Credit", "Debit"]
-    DateTime: DateOrDateTime
+    DateTime: DateOrOffsetDateTime  # "la fecha (y la hora)": a date, or a time with offset
     Type: str
     Amount: CurrencyAndAmount
 
