@@ -4,7 +4,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
 from stdnum.br import cnpj, cpf
@@ -90,6 +90,19 @@ def test_brazilian_ids_normalize_and_agree_with_stdnum(case: tuple[TaxScheme, st
 def test_any_tax_id_text_is_kept_never_rejected(raw: str) -> None:
     party = Party.rut(raw)
     assert Party.rut(party.tax_id).tax_id == party.tax_id
+
+
+@given(st.sampled_from(list(TaxScheme)), st.text(max_size=30))
+@example(TaxScheme.CL_RUT, "\u03b0")  # upper-cases to three code points
+def test_normalized_tax_id_is_a_fixed_point(scheme: TaxScheme, raw: str) -> None:
+    """A Party dumped and read back keeps its id, whatever text the provider sent."""
+    party = Party(scheme=scheme, tax_id=raw)
+    assert normalize_tax_id(scheme, party.tax_id) == (party.tax_id, party.tax_id_valid)
+    assert Party.model_validate_json(party.model_dump_json()) == party
+
+
+def test_other_scripts_are_kept_as_sent() -> None:
+    assert Party.rut(" ΰ ").tax_id == "ΰ"
 
 
 def test_documentation_rut_with_wrong_check_digit_is_kept_and_flagged() -> None:

@@ -38,7 +38,10 @@ def normalize_tax_id(scheme: TaxScheme, raw: str) -> tuple[str, bool]:
     """The canonical spelling of `raw` and whether its check digit holds.
 
     RUTs are written `11222333-9` (no dots, upper-case K); CPF and CNPJ as their bare characters.
-    Input python-stdnum cannot even compact (wrong length, stray characters) is kept stripped.
+    Input python-stdnum cannot even compact (wrong length, stray characters), or whose compact
+    form is not plain ASCII letters and digits, is kept stripped: the spelling must be a fixed
+    point (a record dumped and read back keeps its id), and upper-casing other scripts is not
+    (`'ΰ'.upper()` is three code points).
     Cached: a pure function of its arguments, and the same employers recur in every body
     (python-stdnum's compaction and check cost about 10 µs per id).
     """
@@ -50,6 +53,8 @@ def normalize_tax_id(scheme: TaxScheme, raw: str) -> tuple[str, bool]:
     try:
         compact: str = module.compact(raw)
     except StdnumError:
+        return raw.strip(), False
+    if not (compact.isascii() and compact.isalnum()):
         return raw.strip(), False
     valid = bool(module.is_valid(compact))
     if scheme is TaxScheme.CL_RUT and len(compact) >= 2:
