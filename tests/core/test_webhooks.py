@@ -12,7 +12,7 @@ import httpx
 import pytest
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from caudal import MappingError, Registry
+from caudal import Pending, Registry
 from caudal.sandbox import Sandbox, serve
 from caudal.webhooks import App, Delivery, SQLiteStore, TicketState
 
@@ -149,17 +149,20 @@ def test_a_replayed_callback_is_acknowledged_but_delivered_once(
     assert len(inbox.wait()) == 1
 
 
-def test_a_callback_that_fails_mapping_is_kept_and_the_handler_told(
+def test_a_callback_that_fails_mapping_is_kept_and_refused_the_ticket_untouched(
     hook_sandbox: Sandbox, switch: Switch, tmp_path: Path, registry: Registry
 ) -> None:
     app, inbox = make_app(hook_sandbox, switch, tmp_path / "hooks.db", registry)
-    app.request(hook_sandbox.connect("toy.async", registry=registry), "balance", scenario="bad")
-    delivery = inbox.wait()[0]
-    assert isinstance(delivery.error, MappingError) and delivery.result is None
-    assert delivery.error.path == "$.balances[0].currency"
-    [(body, problem)] = app.store.bodies(delivery.ticket.nonce)
+    conn = hook_sandbox.connect("toy.async", registry=registry)
+    url, ticket = app.callback_url(conn.name, "balance")
+    pending = conn.call("balance", {"scenario": "bad", "delay": 0.3}, callback_url=url)
+    assert isinstance(pending, Pending)
+    app.expect(ticket, pending)
+    assert wait_for_answers(pending.operation_id)[0][0] == 422
+    assert inbox.deliveries == []
+    [(body, problem)] = app.store.bodies(ticket.nonce)
     assert b'{"oops": 1}' in body and problem and "currency" in problem
-    assert app.store.get(delivery.ticket.nonce).state is TicketState.FAILED  # type: ignore[union-attr]
+    assert app.store.get(ticket.nonce).state is TicketState.REQUESTED  # type: ignore[union-attr]
 
 
 def test_someone_elses_operation_id_is_refused(
