@@ -23,7 +23,7 @@ import pytest
 
 from caudal import Pending, Registry
 from caudal.sandbox import Sandbox, serve
-from caudal.webhooks import App, SQLiteStore, TicketState
+from caudal.webhooks import App, SQLiteStore, Ticket, TicketState
 
 from ..core.toy import ToyAsyncConnector
 from . import crash_receiver, retrying_provider
@@ -144,13 +144,17 @@ def crash_run(provider: Sandbox, workdir: Path, step: str) -> Tally:
     conn = provider.connect("toy.async", registry=registry)
     receiver.start(step)
     try:
-        pendings: list[Pending] = [
-            requester.request(conn, "balance", delay=0.05 * i) for i in range(OPERATIONS)
-        ]
+        tickets: dict[str, Ticket] = {}
+        for i in range(OPERATIONS):
+            url, ticket = requester.callback_url(conn.name, "balance")
+            pending = conn.call("balance", {"delay": 0.05 * i}, callback_url=url)
+            assert isinstance(pending, Pending)
+            requester.expect(ticket, pending)
+            tickets[pending.operation_id] = ticket
         if step != "none":
             assert receiver.kill_at_marker() == step
             receiver.start("")
-        operations = {p.operation_id for p in pendings}
+        operations = set(tickets)
         end = time.monotonic() + 60
         while not all(retrying_provider.finished(op) for op in operations):
             assert time.monotonic() < end, retrying_provider.answers
@@ -171,17 +175,10 @@ def crash_run(provider: Sandbox, workdir: Path, step: str) -> Tally:
         if started[op] > allowed_starts or finished[op] > allowed_done:
             doubled += 1
         reruns += started[op] - 1
-        ticket = next(t for t in _tickets(store, op))
-        assert ticket.state is TicketState.DELIVERED, (op, ticket)
+        final = store.get(tickets[op].nonce)
+        assert final is not None and final.state is TicketState.DELIVERED, (op, final)
     store.close()
     return Tally(lost, doubled, reruns)
-
-
-def _tickets(store: SQLiteStore, operation: str) -> Iterator[object]:
-    for row in store._db.execute("SELECT nonce FROM tickets WHERE operation_id = ?", (operation,)):
-        ticket = store.get(row[0])
-        if ticket is not None:
-            yield ticket
 
 
 def _killed_operation(receiver: Receiver, step: str) -> str | None:
