@@ -1,5 +1,6 @@
 """An asynchronous provider that delivers at least once: 202 now, then POSTs the result to the
-callback URL and retries (connection refused or reset, timeout, 5xx) until a 2xx or 4xx.
+callback URL and retries (connection refused or reset, timeout, 5xx) until a 2xx or 4xx;
+asked with scenario `once`, it makes one attempt and gives up if the connection fails.
 
 It answers for the toy async connector (tests/core/toy.py), under the same emulator name, so the
 crash tests drive a real receiver process with a provider that does what a careful one does.
@@ -30,7 +31,9 @@ def finished(operation: str) -> bool:
     return any(a[0] in "24" for a in answers.get(operation, []))
 
 
-async def _deliver(url: str, operation: str, delay: float, give_up: float = 90.0) -> None:
+async def _deliver(
+    url: str, operation: str, delay: float, retry: bool = True, give_up: float = 90.0
+) -> None:
     await asyncio.sleep(delay)
     # Spliced as text: the amounts keep every digit the toy body writes (no float round trip).
     body = b'{"operation": "%s", "balances": %s}' % (operation.encode(), BODY)
@@ -44,6 +47,9 @@ async def _deliver(url: str, operation: str, delay: float, give_up: float = 90.0
                 )
             except httpx.HTTPError as exc:
                 log.append(type(exc).__name__)
+                if not retry:
+                    log.append("4 gave up")  # as Khipu's emulator does: one attempt only
+                    return
             else:
                 log.append(f"{response.status_code} {response.json().get('status')}")
                 if response.status_code < 500:
@@ -55,7 +61,9 @@ async def accept(request: Request) -> Response:
     payload = await request.json()
     operation = str(uuid.uuid4())
     task = asyncio.get_running_loop().create_task(
-        _deliver(payload["callback"], operation, float(payload["delay"]))
+        _deliver(
+            payload["callback"], operation, float(payload["delay"]), payload["scenario"] != "once"
+        )
     )
     _tasks.add(task)
     task.add_done_callback(_tasks.discard)
