@@ -10,7 +10,7 @@ export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 export UV_PYTHON_DOWNLOADS := never
 export UV_NO_PROGRESS := 1
 
-.PHONY: install demo test lint typecheck pytest bench bench-smoke docs fuzz clean
+.PHONY: install demo test lint typecheck pytest bench bench-smoke docs fuzz crash clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -39,6 +39,9 @@ test: lint typecheck pytest ## everything CI checks
 
 fuzz: install ## long property runs (many more hypothesis examples)
 	CAUDAL_HYPOTHESIS_PROFILE=fuzz $(BIN)/pytest -x
+
+crash: install ## kill a real webhook receiver at every step, many runs each (CAUDAL_CRASH_RUNS)
+	CAUDAL_CRASH_RUNS=$${CAUDAL_CRASH_RUNS:-10} $(BIN)/pytest tests/webhooks/test_crash.py -s -q
 
 bench: install ## benchmarks with same-run baselines; writes bench/results.json
 	$(BIN)/python -m bench
