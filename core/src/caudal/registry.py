@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from .errors import PluginError
 
@@ -51,6 +51,7 @@ Status = Literal[
     "incompatible",
     "duplicate",
     "invalid manifest",
+    "invalid extension",
     "not a connector",
 ]
 
@@ -68,6 +69,39 @@ class Manifest(BaseModel):
     version: str | None = None
     entry_point: str | None = None
     api: str | None = None
+
+
+class _ConnectorSection(BaseModel):
+    """One `[connectors."<name>"]` table of a `caudal-plugin.toml`, exactly as typed."""
+
+    # Keys this caudal does not know are ignored: a newer plugin API may add some.
+    model_config = ConfigDict(frozen=True, strict=True, extra="ignore", defer_build=True)
+
+    title: str = ""
+    description: str = ""
+    capabilities: list[str]
+
+
+class _ManifestFile(BaseModel):
+    """A package's `caudal-plugin.toml`: the API range and one table per connector."""
+
+    model_config = ConfigDict(frozen=True, strict=True, extra="ignore", defer_build=True)
+
+    api: str | None = None
+    connectors: dict[str, Any] = {}
+
+
+def _manifest_fault(exc: ValidationError, prefix: tuple[str | int, ...] = ()) -> str:
+    """The first problems of a manifest, each at its key path (`connectors."x".capabilities`)."""
+    faults = []
+    for error in exc.errors(include_url=False)[:3]:
+        where = ".".join(
+            f'"{part}"' if isinstance(part, str) and not part.isidentifier() else str(part)
+            for part in (*prefix, *error["loc"])
+        )
+        faults.append(f"{where or 'the file'}: {error['msg']}")
+    more = exc.error_count() - len(faults)
+    return "; ".join(faults) + (f" (and {more} more)" if more > 0 else "")
 
 
 class PluginStatus(BaseModel):
@@ -122,6 +156,46 @@ def _classify_import_failure(exc: BaseException, top_module: str) -> tuple[Statu
     return "import error", f"{type(exc).__name__}: {exc}"
 
 
+def _module_exists(module: str) -> bool:
+    """Whether `module` can be found, looked up on the path without importing any of it."""
+    from importlib.machinery import PathFinder
+
+    top, *rest = module.split(".")
+    try:
+        spec = importlib.util.find_spec(top)
+    except (ImportError, ValueError):
+        return False
+    for part in rest:
+        if spec is None or not spec.submodule_search_locations:
+            return False
+        spec = PathFinder.find_spec(f"{spec.name}.{part}", list(spec.submodule_search_locations))
+    return spec is not None
+
+
+def _check_extension(name: str, distribution: str | None, extension: object) -> None:
+    """Register `extension` on a scratch hook manager: a misspelt or ill-formed hook is a
+    PluginError naming the extension, found when it loads rather than on a connector's first
+    use, and never pluggy's own error."""
+    import pluggy
+
+    from . import capabilities
+
+    manager = pluggy.PluginManager(capabilities.PROJECT)
+    manager.add_hookspecs(capabilities)
+    try:
+        manager.register(extension, name=f"extension:{name}")
+        manager.check_pending()
+    except Exception as exc:  # PluginValidationError, or a hook pluggy cannot inspect
+        known = ", ".join(sorted(capabilities.CAPABILITIES))
+        reason = str(exc).replace(repr(extension), "the extension")
+        raise PluginError(
+            name,
+            distribution,
+            f"{reason} (caudal's hooks: {known})",
+            status="invalid extension",
+        ) from None
+
+
 class Registry:
     """The connectors a host app can use, discovered from installed plugins or given directly.
 
@@ -145,7 +219,7 @@ class Registry:
         self._entries: dict[str, list[_Entry]] | None = None
         self._extensions: list[object] | None = None
         self._extension_status: list[PluginStatus] = []
-        self._manifests: dict[str, dict[str, Any] | PluginError] = {}
+        self._manifests: dict[str, _ManifestFile | PluginError] = {}
 
     @classmethod
     def of(cls, *connectors: type[Connector], extensions: Iterable[object] = ()) -> Registry:
@@ -158,6 +232,8 @@ class Registry:
             registry._classes[connector.name] = connector
         registry._entries = {}
         registry._extensions = list(extensions)
+        for extension in registry._extensions:
+            _check_extension(type(extension).__name__, None, extension)
         return registry
 
     # -- discovery without imports -------------------------------------------------------------
@@ -205,8 +281,8 @@ class Registry:
             )
         return entries[0]
 
-    def _static_manifest(self, entry: _Entry) -> dict[str, Any]:
-        """The connector's section of its package's `caudal-plugin.toml`, found without import."""
+    def _manifest_file(self, entry: _Entry) -> _ManifestFile:
+        """The package's `caudal-plugin.toml`, parsed and typed once, found without import."""
         top = entry.top_module
         cached = self._manifests.get(top)
         if cached is None:
@@ -223,29 +299,63 @@ class Registry:
                 )
                 if path is None:
                     raise FileNotFoundError(f"package {top!r} has no {MANIFEST_FILE}")
-                cached = tomllib.loads(path.read_text(encoding="utf-8"))
-            except (OSError, ValueError, ImportError) as exc:
+                cached = _ManifestFile.model_validate(
+                    tomllib.loads(path.read_text(encoding="utf-8"))
+                )
+            except ValidationError as exc:
+                cached = PluginError(
+                    entry.point.name,
+                    entry.distribution,
+                    f"{MANIFEST_FILE} of package {top!r}: {_manifest_fault(exc)}",
+                    status="invalid manifest",
+                )
+            except FileNotFoundError as exc:
                 cached = PluginError(
                     entry.point.name, entry.distribution, str(exc), status="invalid manifest"
+                )
+            except (OSError, ValueError, ImportError) as exc:  # unreadable, not UTF-8, not TOML
+                cached = PluginError(
+                    entry.point.name,
+                    entry.distribution,
+                    f"{MANIFEST_FILE} of package {top!r}: {exc}",
+                    status="invalid manifest",
                 )
             self._manifests[top] = cached
         if isinstance(cached, PluginError):
             raise PluginError(
                 entry.point.name, entry.distribution, cached.reason, status=cached.status
             )
-        section = cached.get("connectors", {}).get(entry.point.name)
-        if not isinstance(section, dict):
+        return cached
+
+    def _static_manifest(self, entry: _Entry) -> tuple[str | None, _ConnectorSection]:
+        """The plugin API range and the connector's own table, each checked against its model."""
+        manifest = self._manifest_file(entry)
+        name, top = entry.point.name, entry.top_module
+        section = manifest.connectors.get(name)
+        if section is None:
             raise PluginError(
-                entry.point.name,
+                name,
                 entry.distribution,
-                f"{MANIFEST_FILE} of package {top!r} has no "
-                f"[connectors.{entry.point.name!r}] table",
+                f"{MANIFEST_FILE} of package {top!r} has no [connectors.{name!r}] table",
                 status="invalid manifest",
             )
-        return {"api": cached.get("api"), **section}
+        try:
+            return manifest.api, _ConnectorSection.model_validate(section)
+        except ValidationError as exc:
+            fault = _manifest_fault(exc, ("connectors", name))
+            raise PluginError(
+                name,
+                entry.distribution,
+                f"{MANIFEST_FILE} of package {top!r}: {fault}",
+                status="invalid manifest",
+            ) from None
 
     def about(self, name: str) -> Manifest:
-        """The connector's manifest: capabilities, distribution, version, ... Imports nothing."""
+        """The connector's manifest: capabilities, distribution, version, ... Imports nothing.
+
+        A plugin whose manifest is malformed, or whose module is not installed, is a
+        `PluginError` naming it (found by looking the module up, not by importing it).
+        """
         if self._classes and name in self._classes:
             from .connector import capabilities_of
 
@@ -258,22 +368,55 @@ class Registry:
                 api=PLUGIN_API,
             )
         entry = self._entry(name)
-        data = self._static_manifest(entry)
-        try:
-            return Manifest(
-                name=name,
-                title=str(data.get("title", "")),
-                description=str(data.get("description", "")),
-                capabilities=tuple(sorted(data.get("capabilities", ()))),
-                distribution=entry.distribution,
-                version=entry.version,
-                entry_point=entry.point.value,
-                api=data.get("api"),
-            )
-        except ValueError as exc:
+        if not _module_exists(entry.point.module):
             raise PluginError(
-                name, entry.distribution, str(exc), status="invalid manifest"
-            ) from None
+                name,
+                entry.distribution,
+                f"module {entry.point.module!r} (entry point {entry.point.value}) is not installed",
+                status="import error",
+            )
+        api, section = self._static_manifest(entry)
+        return Manifest(
+            name=name,
+            title=section.title,
+            description=section.description,
+            capabilities=tuple(sorted(section.capabilities)),
+            distribution=entry.distribution,
+            version=entry.version,
+            entry_point=entry.point.value,
+            api=api,
+        )
+
+    def catalogue(self) -> list[PluginStatus]:
+        """Every connector and whether it can be loaded, as data; imports no plugin code.
+
+        What `caudal list` shows: a malformed manifest or a module that is not installed is
+        reported here with its reason; faults only an import reveals are `doctor`'s.
+        """
+        report = []
+        for name in self.names():
+            try:
+                about = self.about(name)
+            except PluginError as exc:
+                report.append(
+                    PluginStatus(
+                        name=name,
+                        status=exc.status,
+                        distribution=exc.distribution,
+                        reason=exc.reason,
+                    )
+                )
+                continue
+            report.append(
+                PluginStatus(
+                    name=name,
+                    status="ok",
+                    distribution=about.distribution,
+                    version=about.version,
+                    capabilities=about.capabilities,
+                )
+            )
+        return report
 
     # -- loading -------------------------------------------------------------------------------
 
@@ -346,12 +489,18 @@ class Registry:
             dist = point.dist.name if point.dist else None
             if not self._allowed(point.name, dist):
                 continue
+            status: Status = "ok"
+            reason = None
             try:
-                self._extensions.append(point.load())
-                status: Status = "ok"
-                reason = None
+                extension = point.load()
             except Exception as exc:
                 status, reason = _classify_import_failure(exc, point.module.split(".")[0])
+            else:
+                try:
+                    _check_extension(point.name, dist, extension)
+                    self._extensions.append(extension)
+                except PluginError as exc:
+                    status, reason = exc.status, exc.reason  # type: ignore[assignment]
             self._extension_status.append(
                 PluginStatus(
                     name=point.name,
