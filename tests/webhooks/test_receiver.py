@@ -275,3 +275,23 @@ def test_an_oversized_upload_is_refused(tmp_path: Path, declare: bool) -> None:
         assert httpx.post(url, content=content).status_code == 413
         assert state(app, ticket) is TicketState.REQUESTED and inbox.deliveries == []
         assert httpx.post(url, content=balance_body()).status_code == 200
+
+
+def test_reading_an_upload_holds_memory_proportional_to_the_body(tmp_path: Path) -> None:
+    import tracemalloc
+
+    size = 4 * 1024 * 1024
+    body = b"\x00" * size  # refused at once by the mapping: the read itself is measured
+    with receiver(tmp_path, max_body_bytes=8 * 1024 * 1024) as app:
+        url, ticket = acknowledged(app)
+        with httpx.Client(timeout=30) as client:
+            tracemalloc.start()
+            try:
+                status = client.post(url, content=body).status_code
+                _, peak = tracemalloc.get_traced_memory()
+            finally:
+                tracemalloc.stop()
+    assert status == 422 and state(app, ticket) is TicketState.REQUESTED
+    # the client's request and the receiver's copy, plus the kept body: a small multiple
+    print(f"\nreceiver read peak: {peak / size:.2f}x the body")
+    assert peak < 5 * size, peak / size
