@@ -57,10 +57,10 @@ class FreezingStore(SQLiteStore):
 
 def handler(delivery: Delivery) -> None:
     operation = delivery.result.operation_id if delivery.result else None
-    journal(f"start {delivery.id} {operation} {delivery.attempt}")
+    journal(f"start {os.getpid()} {operation} {delivery.attempt}")
     stop_here("in-handler")
     amounts = ",".join(str(b.amount.amount) for b in delivery.result or ())
-    journal(f"done {delivery.id} {operation} {delivery.attempt} {amounts}")
+    journal(f"done {os.getpid()} {operation} {delivery.attempt} {amounts}")
 
 
 app = App(
