@@ -295,3 +295,38 @@ def test_reading_an_upload_holds_memory_proportional_to_the_body(tmp_path: Path)
     # the client's request and the receiver's copy, plus the kept body: a small multiple
     print(f"\nreceiver read peak: {peak / size:.2f}x the body")
     assert peak < 5 * size, peak / size
+
+
+class _BuggyConnector:
+    """A connector whose mapping has a bug: not the provider's fault, not a refusal of the body."""
+
+    name = "afc.cl"
+
+    def parse(self, capability: str, body: bytes) -> Any:
+        raise AttributeError("'NoneType' object has no attribute 'Details'")
+
+
+def _unloadable(name: str) -> Any:
+    from caudal import PluginError
+
+    raise PluginError(name, "caudal-khipu", "boom at import", status="import error")
+
+
+@pytest.mark.parametrize(
+    ("connect", "status", "what"),
+    [
+        (lambda name: _BuggyConnector(), 500, "receiver error"),
+        (_unloadable, 503, "receiver not ready"),
+    ],
+    ids=["bug-in-mapping", "connector-not-loadable"],
+)
+def test_our_own_faults_leave_the_delivery_for_a_retry(
+    tmp_path: Path, connect: Any, status: int, what: str
+) -> None:
+    inbox = Inbox()
+    with receiver(tmp_path, inbox, connect=connect) as app:
+        url, ticket = acknowledged(app)
+        answer = httpx.post(url, content=balance_body())
+        assert (answer.status_code, answer.json()["status"]) == (status, what)
+        assert state(app, ticket) is TicketState.REQUESTED and inbox.deliveries == []
+        assert app.store.bodies(ticket.nonce) == []  # nothing about the body was wrong

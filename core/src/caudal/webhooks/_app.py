@@ -271,6 +271,8 @@ class App:
             return answer(200, "duplicate")
         if self._expired(ticket):
             return answer(410, "expired")
+        if ticket.state is TicketState.DELIVERING and not ticket.stranded(datetime.now(UTC)):
+            return answer(503, "delivery in progress")  # without reading what is sent
         declared = request.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > self.max_body_bytes:
             return answer(413, "too large")  # refused before a byte of it is read
@@ -379,8 +381,7 @@ class App:
         Returns how many were handed over.
         """
         done = 0
-        now = datetime.now(UTC)
-        for ticket in self.store.stranded(now):
+        for ticket in self.store.stranded(datetime.now(UTC)):
             body = self.store.accepted_body(ticket.nonce)
             if body is None:
                 continue
@@ -389,6 +390,7 @@ class App:
             except _Refused as refused:
                 log.error("stranded webhook delivery cannot be handed over: %s", refused.what)
                 continue
+            now = datetime.now(UTC)  # per ticket: an earlier handler may have taken minutes
             token = self.store.claim(ticket.nonce, body, now, now + self.lease)
             if token is None:
                 continue  # someone else (a provider retry, another process) took it
