@@ -21,8 +21,8 @@ from ..core.toy import ToyAsyncConnector
 
 SECRET = "crash-test-secret-of-enough-length"
 STEP = os.environ.get("CAUDAL_CRASH_AT", "")
-MARKER = Path(os.environ.get("CAUDAL_CRASH_MARKER", "crash-marker"))
-JOURNAL = Path(os.environ.get("CAUDAL_CRASH_JOURNAL", "crash-journal"))
+MARKER = Path(os.environ.get("CAUDAL_CRASH_MARKER", "") or os.devnull)
+JOURNAL = Path(os.environ.get("CAUDAL_CRASH_JOURNAL", "") or os.devnull)
 
 
 def stop_here(step: str) -> None:
@@ -63,11 +63,13 @@ def handler(delivery: Delivery) -> None:
     journal(f"done {os.getpid()} {operation} {delivery.attempt} {amounts}")
 
 
-app = App(
-    secret=SECRET,
-    public_url="http://127.0.0.1/hooks",
-    handler=handler,
-    store=FreezingStore(os.environ.get("CAUDAL_CRASH_DB", "crash.sqlite3")),
-    registry=Registry.of(ToyAsyncConnector),
-    lease=timedelta(seconds=float(os.environ.get("CAUDAL_CRASH_LEASE", "1"))),
-).asgi
+def make_app() -> object:
+    """The ASGI app (`uvicorn --factory`): built in the receiver process only, never on import."""
+    return App(
+        secret=SECRET,
+        public_url="http://127.0.0.1/hooks",
+        handler=handler,
+        store=FreezingStore(os.environ["CAUDAL_CRASH_DB"]),
+        registry=Registry.of(ToyAsyncConnector),
+        lease=timedelta(seconds=float(os.environ.get("CAUDAL_CRASH_LEASE", "1"))),
+    ).asgi

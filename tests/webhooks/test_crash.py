@@ -79,7 +79,8 @@ class Receiver:
             "CAUDAL_CRASH_DB": str(self.workdir / "hooks.sqlite3"),
             "CAUDAL_CRASH_LEASE": "1",
         }
-        command = [sys.executable, "-m", "uvicorn", "tests.webhooks.crash_receiver:app"]
+        command = [sys.executable, "-m", "uvicorn", "--factory"]
+        command += ["tests.webhooks.crash_receiver:make_app"]
         command += ["--host", "127.0.0.1", "--port", str(self.port), "--log-level", "error"]
         self.process = subprocess.Popen(command, cwd=ROOT, env=env)
         end = time.monotonic() + 30
