@@ -45,8 +45,9 @@ app = typer.Typer(
 sandbox_app = typer.Typer(help="The built-in provider emulators.", no_args_is_help=True)
 app.add_typer(sandbox_app, name="sandbox")
 
-# Tables keep their columns when piped (rich assumes 80 columns off a terminal).
-_WIDTH = None if sys.stdout.isatty() else 140
+# Tables keep their columns when piped (rich assumes 80 columns off a terminal): no pipe
+# reader needs a table folded to a width.
+_WIDTH = None if sys.stdout.isatty() else 250
 
 
 @cache
