@@ -357,3 +357,26 @@ def test_demo_shows_the_healthy_connectors_and_names_the_broken_one(
     report = json.loads(caudal(broken_env, "demo", "--json").stdout)
     assert list(report["broken"]) == ["broken"]
     assert [r["connector"] for r in report["results"]] == ["toy"]
+
+
+@pytest.mark.parametrize(
+    ("url", "why"),
+    [
+        ("http://[::1", "not a valid URL"),
+        ("http://127.0.0.1:99999", "not a valid URL"),
+        ("ftp://127.0.0.1", "must be an http:// or https:// URL"),
+        ("127.0.0.1:8787", "must be an http:// or https:// URL"),
+    ],
+)
+def test_a_bad_base_url_is_a_configuration_error(
+    toy_env: dict[str, str], url: str, why: str
+) -> None:
+    done = caudal(toy_env, "fetch", "toy", "balance", "--base-url", url)
+    _one_clear_line(done, 2, f"base_url (CAUDAL_TOY_BASE_URL): {why}")
+    assert url not in done.stderr  # the value is never echoed: a URL may carry a token
+
+
+def test_new_into_an_impossible_directory(toy_env: dict[str, str], tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("")
+    done = caudal(toy_env, "new", "acme.mx", "--dir", str(tmp_path / "file" / "sub"))
+    _one_clear_line(done, 2, "cannot create the project")

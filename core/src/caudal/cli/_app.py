@@ -367,10 +367,10 @@ def _about_json(name: str, manifest: dict[str, Any]) -> str:
     from dataclasses import asdict
 
     from .._explain import parameter_fields, setting_fields
-    from ._describe import _examples
+    from ._describe import _examples, offline
 
     connector = default_registry.load(name)
-    instance = connector()
+    instance = offline(connector)
     examples = _examples(name)
     params = {
         cap: [
@@ -654,9 +654,12 @@ def new(
     from ..scaffold import create
 
     try:
-        root = create(name, directory)
+        try:
+            root = create(name, directory)
+        except OSError as exc:
+            raise ConfigurationError(f"cannot create the project: {exc.strerror or exc}") from None
     except CaudalError as exc:
-        raise _fail(exc, False) from None
+        raise _fail(exc, False, hint="see caudal new --help") from None
     _out().print(f"created [bold]{root}[/]")
     _out().print(_escape(f"next: cd {root} && pip install -e '.[testing]' && pytest"))
 

@@ -36,6 +36,12 @@ def settings_text(connector: type[Connector]) -> str:
     return "settings (environment variable, or -s setting=value):\n" + columns(header, rows)
 
 
+def offline(connector: type[Connector]) -> Connector:
+    """An instance only to read its operations: settings unvalidated, from no environment
+    (a bad `CAUDAL_*` variable must not hide the parameters), never used for a request."""
+    return connector(connector.settings_class.model_construct())
+
+
 def _examples(name: str) -> dict[str, dict[str, Any]]:
     """Parameters of calls that work against the sandbox, per capability (an example)."""
     from ..sandbox import load_emulators
@@ -63,10 +69,7 @@ def capability_text(
     registry: Registry, name: str, capabilities: list[str], connector: type[Connector]
 ) -> str:
     """One parameter table per capability (`-p parameter=value`; `{...}` values are JSON)."""
-    try:
-        instance = connector()
-    except CaudalError as exc:
-        return f"parameters: cannot be shown ({exc})"
+    instance = offline(connector)
     examples = _examples(name)
     out = []
     for capability in capabilities:
