@@ -380,3 +380,13 @@ def test_new_into_an_impossible_directory(toy_env: dict[str, str], tmp_path: Pat
     (tmp_path / "file").write_text("")
     done = caudal(toy_env, "new", "acme.mx", "--dir", str(tmp_path / "file" / "sub"))
     _one_clear_line(done, 2, "cannot create the project")
+
+
+def test_help_documents_every_exit_code(toy_env: dict[str, str]) -> None:
+    import re
+
+    from caudal.cli._app import ExitCode
+
+    text = " ".join(caudal(toy_env, "--help").stdout.split())
+    documented = {int(code) for code in re.findall(r"(\d) [a-z]", text.split("Exit codes:")[1])}
+    assert documented == {int(c) for c in ExitCode} | {1}

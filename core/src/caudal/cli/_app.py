@@ -34,7 +34,10 @@ __all__ = ["ExitCode", "app", "main"]
 
 app = typer.Typer(
     name="caudal",
-    help="Latin-American open-finance APIs as one canonical, exact data model.",
+    help="Latin-American open-finance APIs as one canonical, exact data model.\n\n"
+    "Exit codes: 0 ok, 1 doctor or demo found a broken plugin or a failed step, 2 usage or "
+    "configuration, 3 provider error, 4 challenge required, 5 mapping error, 6 transport "
+    "error.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
