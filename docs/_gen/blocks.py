@@ -218,8 +218,15 @@ class Blocks:
             ["`1`", "", "`caudal doctor`: a plugin is broken; `caudal demo`: a step failed"],
             ["`2`", "", "usage: an unknown option, a missing argument, a value out of range"],
         ]
+
+        def named(error: type[CaudalError]) -> str:
+            # The CLI's own refinements (an unknown connector) are shown as the public error.
+            public = next(c for c in error.__mro__ if c.__module__ == errors.__name__)
+            extra = "" if public is error else f" ({cell(first_line(error).rstrip('.'))})"
+            return code(public.__name__) + extra
+
         rows += [
-            [code(int(exit_code)), code(error.__name__), cell(hint)]
+            [code(int(exit_code)), named(error), cell(hint)]
             for error, exit_code, hint in sorted(HINTS, key=lambda h: int(h[1]))
         ]
         return table(["exit code", "error", "hint printed"], rows)
