@@ -10,20 +10,24 @@ export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 export UV_PYTHON_DOWNLOADS := never
 export UV_NO_PROGRESS := 1
 
-.PHONY: install demo test lint typecheck pytest bench bench-smoke docs fuzz crash clean
+.PHONY: install demo test lint typecheck pytest bench bench-smoke docs docs-sync fuzz crash clean
 
 $(UV):
-	$(PYTHON) -m venv $(TOOLS)
-	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+	@echo "bootstrapping uv $(UV_VERSION) into $(TOOLS)/"
+	@$(PYTHON) -m venv $(TOOLS)
+	@$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
 
+# Quiet unless it fails: the installer's package list is shown only when something went wrong.
 $(VENV)/.installed: $(UV) uv.lock pyproject.toml core/pyproject.toml $(wildcard plugins/*/pyproject.toml)
-	$(UV) sync --locked --all-packages --python "$$(command -v $(PYTHON))"
+	@echo "installing the locked workspace into $(VENV)/"
+	@$(UV) sync --locked --all-packages --python "$$(command -v $(PYTHON))" > $(TOOLS)/install.log 2>&1 \
+		|| { cat $(TOOLS)/install.log; echo "install failed (log: $(TOOLS)/install.log)"; exit 1; }
 	@touch $@
 
 install: $(VENV)/.installed ## install the workspace (core, plugins, dev tools) from the lock
 
 demo: install ## run the main job against the built-in sandbox
-	$(BIN)/caudal demo
+	@$(BIN)/caudal demo
 
 lint: install
 	$(BIN)/ruff check .
@@ -48,6 +52,9 @@ bench: install ## benchmarks with same-run baselines; writes bench/results.json
 
 docs: install
 	$(BIN)/mkdocs build --strict
+
+docs-sync: install ## regenerate the generated blocks of README.md and docs/ (committed)
+	$(BIN)/python docs/_gen/sync.py
 
 clean:
 	rm -rf $(VENV) $(TOOLS) site .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -4,7 +4,9 @@
 - `connectors/<name>.md` for every installed connector, from its manifest, class, settings
   and emulator (the sandbox runs during the build);
 - `contributing.md` from the repository's `CONTRIBUTING.md`;
-- `<!-- caudal:NAME -->` markers in hand-written pages, replaced by generated blocks;
+- the generated blocks of hand-written pages (`<!-- caudal:NAME -->` ... `<!-- /caudal:NAME -->`,
+  committed by `make docs-sync` so the Markdown reads completely in the repository; the build
+  generates them again, and the test suite checks that the committed ones are current);
 - the nav's "Connectors" section lists every generated connector page.
 
 Anything missing is logged as a warning, which fails `mkdocs build --strict`.
@@ -19,6 +21,7 @@ from typing import Any
 from _gen.blocks import Blocks
 from _gen.connectors import ConnectorDocs, build_connector_pages, page_path
 from _gen.model_ref import SCHEMA_FILE, model_reference, schema_json
+from _gen.sync import expand, strip_markers
 from mkdocs.plugins import get_plugin_logger
 from mkdocs.structure.files import File, Files
 
@@ -28,7 +31,6 @@ log = get_plugin_logger("caudal-docs")
 
 DOCS = Path(__file__).parent
 ROOT = DOCS.parent
-MARKER = re.compile(r"<!--\s*caudal:([a-z-]+)(?:\s+(\S+))?\s*-->")
 
 _state: dict[str, Any] = {}
 
@@ -76,15 +78,15 @@ def _contributing() -> str:
 def on_page_markdown(markdown: str, page: Any, config: Any, files: Files) -> str:
     blocks = _state.setdefault("blocks", Blocks(_connectors()))
 
-    def expand(match: re.Match[str]) -> str:
-        make = blocks.get(match.group(1))
-        if make is None:
-            log.warning("%s: unknown generated block %r", page.file.src_uri, match.group(1))
-            return match.group(0)
-        made: str = make(match.group(2)) if match.group(2) else make()
+    def make(name: str, argument: str | None) -> str | None:
+        function = blocks.get(name)
+        if function is None:
+            log.warning("%s: unknown generated block %r", page.file.src_uri, name)
+            return None
+        made: str = function(argument) if argument else function()
         return made
 
-    out = MARKER.sub(expand, markdown)
+    out = strip_markers(expand(markdown, make))
     for problem in blocks.problems:
         log.warning("%s: %s", page.file.src_uri, problem)
     blocks.problems.clear()

@@ -115,23 +115,11 @@ class Blocks:
         return table(header, rows)
 
     def sandbox_env(self) -> str:
-        lines = [f"$ caudal sandbox serve --port {SANDBOX_PORT} &", ""]
-        seen: set[str] = set()
-        from caudal import registry
+        from caudal.sandbox import Sandbox
 
-        for emulator in self.emulators:
-            for connector, settings in emulator.settings.items():
-                try:
-                    cls = registry.load(connector)
-                except CaudalError:
-                    continue
-                prefix = str(cls.settings_class.model_config.get("env_prefix", ""))
-                if prefix in seen:
-                    continue
-                seen.add(prefix)
-                url = f"http://127.0.0.1:{SANDBOX_PORT}/{emulator.name}"
-                lines.append(f"$ export {prefix}BASE_URL={url}")
-                lines += [f"$ export {prefix}{k.upper()}={v}" for k, v in settings.items()]
+        sandbox = Sandbox(url=f"http://127.0.0.1:{SANDBOX_PORT}", emulators=self.emulators)
+        lines = [f"$ caudal sandbox serve --port {SANDBOX_PORT} &", ""]
+        lines += [f"$ export {k}={v}" for k, v in sandbox.environment().items()]
         return "```console\n" + "\n".join(lines) + "\n```"
 
     def emulator_list(self) -> str:
@@ -226,10 +214,22 @@ class Blocks:
         from caudal.cli._app import HINTS
 
         rows = [
-            [code(int(exit_code)), code(error.__name__), cell(hint)]
-            for error, exit_code, hint in HINTS
+            ["`0`", "", "success"],
+            ["`1`", "", "`caudal doctor`: a plugin is broken; `caudal demo`: a step failed"],
+            ["`2`", "", "usage: an unknown option, a missing argument, a value out of range"],
         ]
-        return table(["exit code", "error", "hint printed"], [["`0`", "", "success"], *rows])
+
+        def named(error: type[CaudalError]) -> str:
+            # The CLI's own refinements (an unknown connector) are shown as the public error.
+            public = next(c for c in error.__mro__ if c.__module__ == errors.__name__)
+            extra = "" if public is error else f" ({cell(first_line(error).rstrip('.'))})"
+            return code(public.__name__) + extra
+
+        rows += [
+            [code(int(exit_code)), named(error), cell(hint)]
+            for error, exit_code, hint in sorted(HINTS, key=lambda h: int(h[1]))
+        ]
+        return table(["exit code", "error", "hint printed"], rows)
 
     # -- `caudal new` -------------------------------------------------------------------------
 

@@ -52,7 +52,15 @@ def test_demo_tables_end_with_the_summary_line() -> None:
     done = caudal("demo")
     assert done.returncode == 0, done.stderr
     last = done.stdout.strip().splitlines()[-1]
-    assert "3 connectors, 5 capability calls" in last and last.endswith("all ok")
+    assert "3 connectors, 5 capability calls" in last and ": all ok (the whole tour took " in last
+    assert last.endswith("s, sandbox start-up included)")
+    # each record on one row: every table row of the balances starts with a connector or └
+    rows = [line for line in done.stdout.splitlines() if line.startswith("│")]
+    assert rows and all(
+        line.split("│")[1].strip() in {"afc.cl", "bancosecurity.cl", "belvo.br", ""}
+        and (line.split("│")[1].strip() or line.split("│")[2].strip().startswith("└"))
+        for line in rows
+    ), rows
     for word in (
         "balance",
         "contributions",

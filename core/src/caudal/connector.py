@@ -8,7 +8,7 @@ is not about their provider's JSON.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, ClassVar, Self, overload
 
@@ -16,9 +16,11 @@ import pluggy
 from pydantic import BaseModel, ValidationError
 
 from . import capabilities as _capabilities
+from ._explain import problems
 from .capabilities import CAPABILITIES, PROJECT
 from .errors import ChallengeExpired, ConfigurationError, MappingError, UnsupportedCapability
 from .exchange import Call, Operation, Reply, Request
+from .mapping import mapping_errors
 from .model import Balance, Challenge, Contribution, Loan, Pending, Result
 from .settings import ConnectorSettings
 
@@ -41,13 +43,20 @@ def capabilities_of(cls: type) -> frozenset[str]:
     return frozenset(found)
 
 
-def _settings_problem(exc: ValidationError) -> str:
-    # Names the fields and what is wrong, never the values: they may be secrets.
-    parts = []
-    for err in exc.errors(include_url=False, include_input=False):
-        field = ".".join(str(p) for p in err["loc"]) or "settings"
-        parts.append(f"{field}: {err['msg']}")
-    return "; ".join(parts)
+def _keeping_body(
+    read: Callable[[Reply, Call[Any]], Result[Any] | Pending],
+) -> Callable[[Reply, Call[Any]], Result[Any] | Pending]:
+    """`read`, with a MappingError carrying the response body that did not fit (keep_raw)."""
+
+    def read_keeping_body(reply: Reply, call: Call[Any]) -> Result[Any] | Pending:
+        try:
+            with mapping_errors(call):
+                return read(reply, call)
+        except MappingError as exc:
+            exc.keep_body(reply.body)
+            raise
+
+    return read_keeping_body
 
 
 class Connector:
@@ -66,21 +75,27 @@ class Connector:
         extensions: Sequence[object] = (),
         **overrides: Any,
     ) -> None:
+        self._missing_settings: str | None = None
         if settings is None:
             try:
                 settings = self.settings_class(**overrides)
             except ValidationError as exc:
-                prefix = self.settings_class.model_config.get("env_prefix", "")
-                raise ConfigurationError(
-                    f"invalid settings ({_settings_problem(exc)}); pass them to registry.get() "
-                    f"or set {prefix}<FIELD> environment variables",
-                    connector=self.name,
-                ) from None
+                prefix = str(self.settings_class.model_config.get("env_prefix", ""))
+                problem = problems(exc, self.settings_class, env_prefix=prefix)
+                if any(e["type"] != "missing" for e in exc.errors()):
+                    raise ConfigurationError(
+                        f"invalid settings ({problem}); pass them to registry.get() "
+                        "or set the environment variables named",
+                        connector=self.name,
+                    ) from None
+                # Only missing ones (credentials, typically): `parse` needs none, so the error
+                # waits for the first request that needs them.
+                self._missing_settings = problem
         elif overrides:
             raise ConfigurationError(
                 "pass either a settings object or overrides", connector=self.name
             )
-        self.settings = settings
+        self._settings = settings
         self._hooks = pluggy.PluginManager(PROJECT)
         self._hooks.add_hookspecs(_capabilities)
         self._hooks.register(self, name=f"connector:{self.name}")
@@ -91,6 +106,18 @@ class Connector:
         self._operations: dict[str, Operation[Any]] = {}
         self._sync: SyncRunner | None = None
         self._async: AsyncRunner | None = None
+
+    @property
+    def settings(self) -> ConnectorSettings:
+        """The validated settings; a ConfigurationError naming what is missing, if anything is."""
+        if self._settings is None:
+            raise ConfigurationError(
+                f"missing settings ({self._missing_settings}); pass them to registry.get() "
+                "or set the environment variables named (mapping a stored body with "
+                "conn.parse needs none)",
+                connector=self.name,
+            )
+        return self._settings
 
     # -- the runtimes, built on first use -------------------------------------------------------
 
@@ -258,7 +285,8 @@ class Connector:
         except ValidationError as exc:
             accepted = ", ".join(operation.params.model_fields) or "none"
             raise ConfigurationError(
-                f"invalid parameters ({_settings_problem(exc)}); accepted parameters: {accepted}",
+                f"invalid parameters ({problems(exc, operation.params)}); "
+                f"accepted parameters: {accepted}",
                 connector=self.name,
                 capability=capability,
             ) from None
@@ -275,7 +303,7 @@ class Connector:
         operation, call, request = self.prepare(
             capability, params, callback_url=callback_url, keep_raw=keep_raw
         )
-        return self._runners()[0].run(request, operation.read, call)
+        return self._runners()[0].run(request, self._reader(operation, call), call)
 
     async def acall(
         self,
@@ -289,7 +317,13 @@ class Connector:
         operation, call, request = self.prepare(
             capability, params, callback_url=callback_url, keep_raw=keep_raw
         )
-        return await self._runners()[1].run(request, operation.read, call)
+        return await self._runners()[1].run(request, self._reader(operation, call), call)
+
+    @staticmethod
+    def _reader(
+        operation: Operation[Any], call: Call[Any]
+    ) -> Callable[[Reply, Call[Any]], Result[Any] | Pending]:
+        return _keeping_body(operation.read) if call.keep_raw else operation.read
 
     def parse(self, capability: str, body: bytes | str, *, keep_raw: bool = False) -> Result[Any]:
         """Map a raw provider body (a callback delivery, a stored response) with no I/O."""
@@ -298,7 +332,8 @@ class Connector:
         from .runtime._http import read_reply
 
         raw = body.encode() if isinstance(body, str) else body
-        return self._result(read_reply(Reply(200, raw), operation.read, call), call)
+        reply = Reply(200, raw)
+        return self._result(read_reply(reply, self._reader(operation, call), call), call)
 
     def _resume(
         self, challenge: Challenge, token: str, keep_raw: bool
@@ -321,14 +356,16 @@ class Connector:
     def resume(self, challenge: Challenge, token: str, *, keep_raw: bool = False) -> Result[Any]:
         """Answer a multi-factor challenge with the end user's token and get the data."""
         operation, call, request = self._resume(challenge, token, keep_raw)
-        return self._result(self._runners()[0].run(request, operation.read, call), call)
+        read = self._reader(operation, call)
+        return self._result(self._runners()[0].run(request, read, call), call)
 
     async def aresume(
         self, challenge: Challenge, token: str, *, keep_raw: bool = False
     ) -> Result[Any]:
         """Async twin of `resume`."""
         operation, call, request = self._resume(challenge, token, keep_raw)
-        return self._result(await self._runners()[1].run(request, operation.read, call), call)
+        read = self._reader(operation, call)
+        return self._result(await self._runners()[1].run(request, read, call), call)
 
     def _result(self, outcome: Result[Any] | Pending, call: Call[Any]) -> Result[Any]:
         if not isinstance(outcome, Result):
@@ -371,4 +408,5 @@ class Connector:
         await self.aclose()
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self.name!r} base_url={self.settings.base_url!r}>"
+        base_url = self._settings.base_url if self._settings is not None else None
+        return f"<{type(self).__name__} {self.name!r} base_url={base_url!r}>"

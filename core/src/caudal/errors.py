@@ -28,6 +28,7 @@ __all__ = [
     "ChallengeRequired",
     "ConfigurationError",
     "MappingError",
+    "RAW_BODY_LIMIT",
     "PluginError",
     "ProviderError",
     "RetryAdvice",
@@ -158,11 +159,27 @@ class ChallengeExpired(CaudalError):
     """The challenge's session ran out; start the capability call again."""
 
 
+RAW_BODY_LIMIT = 256 * 1024
+"""Bytes of a response body a `MappingError` keeps (when the call asked for `keep_raw`)."""
+
+
 class MappingError(CaudalError):
     """The provider's body cannot be mapped; nothing from it is returned.
 
     `path` is a JSON path into the body (`$.Data.Balance[2].Amount.Amount`).
     """
+
+    body: bytes | None = None
+    """The response body that did not fit, its first `RAW_BODY_LIMIT` bytes; only when the call
+    asked for `keep_raw=True` (the body is the end user's financial data), else None. Response
+    bodies only: a request body, which carries credentials, is never kept."""
+    body_size: int | None = None
+    """The whole body's size in bytes (more than `len(body)` when it was cut at the limit)."""
+
+    def keep_body(self, body: bytes) -> None:
+        """Attach the offending response body, cut at `RAW_BODY_LIMIT` bytes."""
+        self.body = bytes(body[:RAW_BODY_LIMIT])
+        self.body_size = len(body)
 
     def __init__(
         self, reason: str, *, connector: str | None, capability: str | None, path: str = "$"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from urllib.parse import urlsplit
+
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["ConnectorSettings"]
@@ -26,3 +28,18 @@ class ConnectorSettings(BaseSettings):
     max_backoff: float = Field(8.0, ge=0)
     max_response_bytes: int = Field(32 * 1024 * 1024, gt=0)
     max_connections: int = Field(64, ge=1)
+
+    @field_validator("base_url", check_fields=False)
+    @classmethod
+    def _an_http_url(cls, value: str) -> str:
+        # Checked here, so a typo is a ConfigurationError when the connector is built rather
+        # than an HTTP library's exception at the first request. Subclasses' own `base_url`
+        # fields keep this check (validators apply by field name).
+        try:
+            parts = urlsplit(value)
+            parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+        except ValueError as exc:
+            raise ValueError(f"not a valid URL ({exc})") from None
+        if parts.scheme not in {"http", "https"} or not parts.hostname:
+            raise ValueError("must be an http:// or https:// URL with a host")
+        return value

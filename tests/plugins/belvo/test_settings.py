@@ -11,7 +11,7 @@ import pytest
 from caudal import ConfigurationError, registry
 from caudal_belvo import PRODUCTION_URL, SANDBOX_URL, BelvoBrConnector, BelvoSettings
 
-from .examples import CREDENTIALS
+from .examples import CREDENTIALS, DOC_BALANCE, DOC_LINK
 
 
 def test_production_is_the_default_base_url() -> None:
@@ -37,19 +37,31 @@ def test_keyword_overrides_win_over_environment(monkeypatch: pytest.MonkeyPatch)
         assert conn.settings.secret_id.get_secret_value() == "kw-id"
 
 
-@pytest.mark.parametrize(
-    "given",
-    [{}, {"secret_id": "only-id"}, {"secret_id": "", "secret_password": "x-secret-pw"}],
-)
-def test_missing_credentials_are_a_configuration_error(
-    monkeypatch: pytest.MonkeyPatch, given: dict[str, str]
-) -> None:
+def test_an_empty_secret_is_refused_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
     for var in ("CAUDAL_BELVO_SECRET_ID", "CAUDAL_BELVO_SECRET_PASSWORD"):
         monkeypatch.delenv(var, raising=False)
     with pytest.raises(ConfigurationError) as caught:
-        registry.get("belvo.br", **given)
-    assert "CAUDAL_BELVO_" in str(caught.value)
+        registry.get("belvo.br", secret_id="", secret_password="x-secret-pw")
+    assert "CAUDAL_BELVO_SECRET_ID" in str(caught.value)
     assert "x-secret-pw" not in str(caught.value)
+
+
+@pytest.mark.parametrize("given", [{}, {"secret_id": "only-id"}])
+def test_missing_credentials_wait_for_the_first_request(
+    monkeypatch: pytest.MonkeyPatch, given: dict[str, str]
+) -> None:
+    """Mapping a stored body needs no credentials; a request without them names the variables."""
+    for var in ("CAUDAL_BELVO_SECRET_ID", "CAUDAL_BELVO_SECRET_PASSWORD"):
+        monkeypatch.delenv(var, raising=False)
+    conn = registry.get("belvo.br", **given)
+    parsed = conn.parse("balance", "[" + DOC_BALANCE + "]")
+    assert [str(b.amount.amount) for b in parsed] == ["1000.02", "1000.02", "1000.02"]
+    for attempt in (lambda: conn.balance(link=DOC_LINK), lambda: conn.settings):
+        with pytest.raises(ConfigurationError) as caught:
+            attempt()
+        assert "CAUDAL_BELVO_SECRET_PASSWORD" in str(caught.value)
+        assert ("CAUDAL_BELVO_SECRET_ID" in str(caught.value)) == (not given)
+        assert "only-id" not in str(caught.value)
 
 
 def test_unknown_setting_is_refused() -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from typer.core import TyperCommand
 
 from .. import registry as default_registry
 from ..errors import (
@@ -33,7 +34,10 @@ __all__ = ["ExitCode", "app", "main"]
 
 app = typer.Typer(
     name="caudal",
-    help="Latin-American open-finance APIs as one canonical, exact data model.",
+    help="Latin-American open-finance APIs as one canonical, exact data model.\n\n"
+    "Exit codes: 0 ok, 1 doctor or demo found a broken plugin or a failed step, 2 usage or "
+    "configuration, 3 provider error, 4 challenge required, 5 mapping error, 6 transport "
+    "error.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -44,8 +48,9 @@ app = typer.Typer(
 sandbox_app = typer.Typer(help="The built-in provider emulators.", no_args_is_help=True)
 app.add_typer(sandbox_app, name="sandbox")
 
-# Tables keep their columns when piped (rich assumes 80 columns off a terminal).
-_WIDTH = None if sys.stdout.isatty() else 140
+# Tables keep their columns when piped (rich assumes 80 columns off a terminal): no pipe
+# reader needs a table folded to a width.
+_WIDTH = None if sys.stdout.isatty() else 250
 
 
 @cache
@@ -74,6 +79,10 @@ class ExitCode(IntEnum):
     TRANSPORT = 6
 
 
+class UnknownConnector(ConfigurationError):
+    """A connector name that no installed plugin provides."""
+
+
 HINTS: list[tuple[type[CaudalError], ExitCode, str]] = [
     (
         ChallengeRequired,
@@ -88,7 +97,8 @@ HINTS: list[tuple[type[CaudalError], ExitCode, str]] = [
     (
         MappingError,
         ExitCode.MAPPING,
-        "the provider's answer does not fit its documented shape; rerun with --keep-raw --debug",
+        "the provider's answer does not fit its documented shape; "
+        "rerun with --keep-raw to save the body to a file",
     ),
     (
         TransportError,
@@ -96,7 +106,12 @@ HINTS: list[tuple[type[CaudalError], ExitCode, str]] = [
         "check --base-url and the network; the request may be retried",
     ),
     (PluginError, ExitCode.USAGE, "run: caudal doctor"),
-    (ConfigurationError, ExitCode.USAGE, "see --help for settings and parameters"),
+    (UnknownConnector, ExitCode.USAGE, "caudal list shows the installed connectors"),
+    (
+        ConfigurationError,
+        ExitCode.USAGE,
+        "caudal about NAME lists the settings and parameters",
+    ),
     (CaudalError, ExitCode.USAGE, "see --help"),
 ]
 
@@ -110,21 +125,43 @@ def _show(outcome: Result[Any] | Pending, json_output: bool) -> None:
         render_outcome(_out(), outcome)
 
 
-def _fail(exc: CaudalError, debug: bool) -> typer.Exit:
+def _fail(exc: CaudalError, debug: bool, hint: str | None = None) -> typer.Exit:
     """Print one clear line and a hint (a traceback only with --debug); the exit to raise.
 
     A challenge goes to stdout as JSON, so `caudal fetch ... > challenge.json` keeps it.
     """
     if isinstance(exc, ChallengeRequired):
         _print_json(exc.challenge)
-    code, hint = next((c, h) for t, c, h in HINTS if isinstance(exc, t))
+    code, default_hint = next((c, h) for t, c, h in HINTS if isinstance(exc, t))
+    hint = hint or default_hint
     if debug:
         _err().print_exception()
     _err().print(f"[bold red]error:[/] {_escape(str(exc))}")
     if isinstance(exc, ProviderError):
         _err().print(f"[dim]retry advice: {exc.retry.value}[/]")
-    _err().print(f"[dim]hint: {hint}[/]")
+    if isinstance(exc, MappingError) and exc.body is not None:
+        hint = _save_body(exc)
+    _err().print(f"[dim]hint: {_escape(hint)}[/]")
     return typer.Exit(int(code))
+
+
+def _save_body(exc: MappingError) -> str:
+    """Write the body a MappingError carries to a new file here (owner-only: it is the end
+    user's financial data); the hint that says where."""
+    import os
+    import tempfile
+
+    assert exc.body is not None
+    prefix = f"caudal-{exc.connector or 'body'}-{exc.capability or 'body'}-"
+    try:
+        fd, path = tempfile.mkstemp(prefix=prefix, suffix=".body", dir=Path.cwd())
+        with os.fdopen(fd, "wb") as out:
+            out.write(exc.body)
+    except OSError as failed:
+        return f"could not save the provider's body here: {failed.strerror or failed}"
+    cut = "" if exc.body_size == len(exc.body) else f", the first {len(exc.body)}"
+    name = Path(path).name
+    return f"the provider's body ({exc.body_size} bytes{cut}) is in {name}; look at {exc.path}"
 
 
 def _escape(text: str) -> str:
@@ -144,13 +181,46 @@ def _params(pairs: list[str]) -> dict[str, Any]:
         if not sep or not key:
             raise ConfigurationError(f"--param takes key=value, got {pair!r}")
         if value[:1] in "{[" and value:
-            try:
-                params[key] = json.loads(value)
-            except json.JSONDecodeError as exc:
-                raise ConfigurationError(f"--param {key}: not valid JSON ({exc.msg})") from None
+            params[key] = _json_value(key, value)
         else:
             params[key] = value
     return params
+
+
+MAX_JSON_DEPTH = 32
+"""Nesting a `-p` / `-s` JSON value may have; no parameter needs more than a few levels."""
+
+
+def _json_value(key: str, value: str) -> Any:
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in value:  # counted before decoding: a deep value never reaches the parser
+        if in_string:
+            escaped, in_string = (False, True) if escaped else (char == "\\", char != '"')
+        elif char == '"':
+            in_string = True
+        elif char in "{[":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "}]":
+            depth -= 1
+    if deepest > MAX_JSON_DEPTH:
+        raise ConfigurationError(
+            f"{key}: JSON nested {deepest} levels deep; at most {MAX_JSON_DEPTH} are accepted"
+        )
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError as exc:
+        raise ConfigurationError(f"{key}: not valid JSON ({exc.msg})") from None
+    except RecursionError:
+        raise ConfigurationError(f"{key}: JSON nested too deeply") from None
+
+
+def _known(name: str) -> None:
+    """An unknown connector name is a usage error listing the installed ones."""
+    if name not in default_registry:
+        known = ", ".join(default_registry.names()) or "none installed"
+        raise UnknownConnector(f"no such connector {name!r} (installed: {known})")
 
 
 @contextmanager
@@ -183,24 +253,67 @@ Debug = Annotated[bool, typer.Option("--debug", help="Show the traceback of an e
 JsonOut = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
 
 
+def _module_missing(entry_point: str | None) -> str | None:
+    """Why the entry point's module cannot be found, without importing it (None: it is there).
+
+    Only the top-level package is looked up with `find_spec` (which imports nothing for it); the
+    submodules are looked for as files under it, since finding them would import the package.
+    """
+    import importlib.util
+
+    if not entry_point:
+        return None
+    module = entry_point.partition(":")[0].strip()
+    top, *rest = module.split(".")
+    try:
+        spec = importlib.util.find_spec(top)
+    except (ImportError, ValueError):
+        spec = None
+    if spec is None:
+        return f"module {top!r} is not installed"
+    places = [Path(p) for p in spec.submodule_search_locations or []]
+    for i, part in enumerate(rest):
+        found = [p / part for p in places if (p / part / "__init__.py").is_file()]
+        if not found and any((p / f"{part}.py").is_file() for p in places) and i == len(rest) - 1:
+            return None
+        if not found:
+            return f"module {module!r} is not installed"
+        places = found
+    return None
+
+
+def _version(distribution: str | None) -> str | None:
+    from importlib.metadata import PackageNotFoundError, version
+
+    if not distribution:
+        return None
+    try:
+        return version(distribution)
+    except PackageNotFoundError:
+        return None
+
+
 @app.command("list")
 def list_(json_output: JsonOut = False) -> None:
-    """List installed connectors without importing them.
+    """List installed connectors without importing them; a plugin that cannot load is marked.
 
     Example: caudal list
     """
+    from ._table import columns
+
     registry = default_registry
     rows: list[dict[str, Any]] = []
     for name in registry.names():
         try:
             about = registry.about(name)
+            missing = _module_missing(about.entry_point)
             rows.append(
                 {
                     "name": name,
                     "capabilities": list(about.capabilities),
                     "distribution": about.distribution,
                     "version": about.version,
-                    "status": "ok",
+                    "status": f"import error: {missing}" if missing else "ok",
                 }
             )
         except PluginError as exc:
@@ -209,48 +322,67 @@ def list_(json_output: JsonOut = False) -> None:
                     "name": name,
                     "capabilities": [],
                     "distribution": exc.distribution,
-                    "version": None,
+                    "version": _version(exc.distribution),
                     "status": f"{exc.status}: {exc.reason}",
                 }
             )
     if json_output:
         sys.stdout.write(json.dumps(rows, indent=2) + "\n")
         return
-    # Plain columns, as `pip list` prints them: `list` is the command meant to be instant (it
-    # imports no plugin), and rich's table would add a third to its start-up.
     header = ("name", "capabilities", "distribution", "version", "status")
-    cells = [header] + [
-        (
-            row["name"],
-            ", ".join(row["capabilities"]) or "-",
-            row["distribution"] or "-",
-            row["version"] or "-",
-            row["status"],
-        )
-        for row in rows
+    table = [
+        (r["name"], ", ".join(r["capabilities"]), r["distribution"], r["version"], r["status"])
+        for r in rows
     ]
-    widths = [max(len(line[i]) for line in cells) for i in range(len(header))]
-    for line in cells:
-        sys.stdout.write("  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip())
-        sys.stdout.write("\n")
+    sys.stdout.write(columns(header, table) + "\n")
+    if any(r["status"] != "ok" for r in rows):
+        sys.stdout.write("a plugin is broken: caudal doctor says why\n")
 
 
 @app.command()
 def about(name: str, json_output: JsonOut = False) -> None:
-    """Show a connector's manifest (capabilities, distribution, version).
+    """Show a connector: its manifest, its settings (environment variables, defaults, which
+    are secret) and each capability's parameters.
 
-    Example: caudal about afc.cl --json
+    Example: caudal about afc.cl   or   caudal about afc.cl --json
     """
+    from ._describe import describe
+    from ._table import columns
+
     try:
+        _known(name)
         manifest = default_registry.about(name)
+        details = describe(default_registry, name)
     except CaudalError as exc:
         raise _fail(exc, False) from None
     if json_output:
-        sys.stdout.write(manifest.model_dump_json(indent=2) + "\n")
+        sys.stdout.write(_about_json(name, manifest.model_dump(mode="json")) + "\n")
         return
-    for field, value in manifest.model_dump().items():
-        shown = ", ".join(value) if isinstance(value, tuple | list) else value
-        _out().print(f"[bold]{field}[/]: {shown if shown not in (None, '') else '-'}")
+    rows = [
+        (field, ", ".join(value) if isinstance(value, tuple | list) else value)
+        for field, value in manifest.model_dump().items()
+        if field != "name"
+    ]
+    sys.stdout.write(columns(("connector", name), rows) + "\n\n" + details + "\n")
+
+
+def _about_json(name: str, manifest: dict[str, Any]) -> str:
+    from dataclasses import asdict
+
+    from .._explain import parameter_fields, setting_fields
+    from ._describe import _examples, offline
+
+    connector = default_registry.load(name)
+    instance = offline(connector)
+    examples = _examples(name)
+    params = {
+        cap: [
+            asdict(f) for f in parameter_fields(instance.operation(cap).params, examples.get(cap))
+        ]
+        for cap in manifest["capabilities"]
+    }
+    settings = [asdict(f) for f in setting_fields(connector.settings_class)]
+    return json.dumps({**manifest, "settings": settings, "parameters": params}, indent=2)
 
 
 @app.command()
@@ -259,40 +391,73 @@ def doctor(json_output: JsonOut = False) -> None:
 
     Example: caudal doctor
     """
+    from ._table import columns
+
     report = Registry().doctor()
     if json_output:
         sys.stdout.write(json.dumps([s.model_dump() for s in report], indent=2) + "\n")
     else:
-        from rich.table import Table
-
-        table = Table(
-            "plugin",
-            "kind",
-            "status",
-            "distribution",
-            "version",
-            "capabilities",
-            "reason",
-            title="caudal doctor",
-            title_justify="left",
-        )
-        for s in report:
-            style = "green" if s.status == "ok" else "red"
-            table.add_row(
+        header = ("name", "kind", "capabilities", "distribution", "version", "status")
+        rows = [
+            (
                 s.name,
                 s.kind,
-                f"[{style}]{s.status}[/]",
-                s.distribution or "",
-                s.version or "",
                 ", ".join(s.capabilities),
-                _escape(s.reason or ""),
+                s.distribution,
+                s.version,
+                s.status if s.status == "ok" else f"{s.status}: {s.reason}",
             )
-        _out().print(table)
+            for s in report
+        ]
+        sys.stdout.write(columns(header, rows) + "\n")
     if any(s.status != "ok" for s in report):
         raise typer.Exit(1)
 
 
-@app.command()
+class _ConnectorHelp(TyperCommand):
+    """`caudal fetch NAME CAPABILITY --help` adds that connector's settings and parameters.
+
+    click answers `--help` before it binds the arguments, so the positional ones are picked out
+    of the raw arguments here (skipping the values of options that take one).
+    """
+
+    # typer's own copy of click: its types are private, and Any keeps the overrides exact.
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        if any(a in ctx.help_option_names for a in args):
+            valued = {
+                o
+                for p in self.params
+                if p.param_type_name == "option" and not getattr(p, "is_flag", False)
+                for o in p.opts
+            }
+            positional, skip = [], False
+            for arg in args:
+                if skip:
+                    skip = False
+                elif arg in valued:
+                    skip = True
+                elif not arg.startswith("-"):
+                    positional.append(arg)
+            ctx.meta["caudal.positional"] = positional
+        return super().parse_args(ctx, args)
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        super().format_help(ctx, formatter)
+        positional = ctx.meta.get("caudal.positional") or []
+        if not positional:
+            return
+        from ._describe import describe
+
+        name, capabilities = positional[0], positional[1:2] or None
+        try:
+            _known(name)
+            text = describe(default_registry, name, capabilities)
+        except CaudalError as exc:
+            text = f"{exc}"
+        formatter.write("\n" + text + "\n")
+
+
+@app.command(cls=_ConnectorHelp)
 def fetch(
     name: Annotated[str, typer.Argument(help="Connector name, e.g. afc.cl")],
     capability: Annotated[str, typer.Argument(help="balance, contributions or loans")],
@@ -319,7 +484,9 @@ def fetch(
     keep_raw: Annotated[
         bool,
         typer.Option(
-            "--keep-raw", help="Keep the provider's raw body in the result (JSON output)."
+            "--keep-raw",
+            help="Keep the provider's raw body: in the result (JSON output), and in a file "
+            "here when the body cannot be mapped.",
         ),
     ] = False,
     callback_url: Annotated[
@@ -330,6 +497,9 @@ def fetch(
 ) -> None:
     """Fetch one capability from one connector and print canonical records.
 
+    `caudal fetch NAME CAPABILITY --help` lists that connector's settings and the capability's
+    parameters.
+
     \b
     Example: caudal fetch afc.cl balance --sandbox
     Example: caudal fetch bancosecurity.cl balance -p account_number=0011887755 \\
@@ -339,6 +509,7 @@ def fetch(
     (the challenge is printed as JSON for `caudal resume`), 5 mapping error, 6 transport error.
     """
     try:
+        _known(name)
         params, settings = _params(param), _params(setting)
         if base_url:
             settings["base_url"] = base_url
@@ -362,8 +533,9 @@ def resume(
         str, typer.Argument(help="File with the challenge JSON ('-' for stdin).")
     ],
     token: Annotated[
-        str, typer.Option(help="The end user's one-time token.", prompt=True, hide_input=True)
-    ],
+        str | None,
+        typer.Option(help="The end user's one-time token (asked for on the terminal if left out)."),
+    ] = None,
     setting: Annotated[
         list[str], typer.Option("--setting", "-s", help="Connector setting key=value.")
     ] = [],  # noqa: B006
@@ -381,15 +553,10 @@ def resume(
     then caudal resume challenge.json --token 123456 --sandbox
     """
     try:
-        text = (
-            sys.stdin.read()
-            if challenge_file == "-"
-            else Path(challenge_file).read_text(encoding="utf-8")
-        )
-        try:
-            challenge = Challenge.model_validate_json(text)
-        except ValueError as exc:
-            raise ConfigurationError(f"{challenge_file} does not hold a challenge: {exc}") from None
+        challenge = _read_challenge(challenge_file)
+        if token is None:
+            # On stderr, so that `--json` output on stdout stays JSON.
+            token = str(typer.prompt("token", hide_input=True, err=True))
         settings = _params(setting)
         if base_url:
             settings["base_url"] = base_url
@@ -403,9 +570,36 @@ def resume(
     _show(outcome, json_output)
 
 
+MAX_CHALLENGE_BYTES = 1024 * 1024
+"""A challenge file is a few hundred bytes; anything far larger is not one."""
+
+
+def _read_challenge(source: str) -> Challenge:
+    try:
+        if source == "-":
+            text = sys.stdin.read(MAX_CHALLENGE_BYTES + 1)
+        else:
+            with Path(source).open(encoding="utf-8") as file:
+                text = file.read(MAX_CHALLENGE_BYTES + 1)
+    except OSError as exc:
+        raise ConfigurationError(
+            f"cannot read the challenge file {source}: {exc.strerror or exc}"
+        ) from None
+    except UnicodeDecodeError:
+        raise ConfigurationError(f"{source} is not a text file holding a challenge") from None
+    if len(text) > MAX_CHALLENGE_BYTES:
+        raise ConfigurationError(f"{source} is larger than a challenge can be")
+    try:
+        return Challenge.model_validate_json(text)
+    except ValueError:
+        raise ConfigurationError(
+            f"{source} does not hold a challenge (the JSON `caudal fetch` printed with exit code 4)"
+        ) from None
+
+
 @sandbox_app.command("serve")
 def sandbox_serve(
-    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8787,
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.", min=1, max=65535)] = 8787,
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
 ) -> None:
     """Serve every installed emulator in the foreground until Ctrl-C.
@@ -416,18 +610,35 @@ def sandbox_serve(
     """
     import uvicorn
 
+    from ..sandbox import Sandbox, load_emulators
     from ..sandbox import app as sandbox_asgi
-    from ..sandbox import load_emulators
 
     emulators = load_emulators()
+    sandbox = Sandbox(url=f"http://{host}:{port}", emulators=emulators)
+    _out().print("[bold]Point the connectors at this sandbox[/] (in another shell):")
+    for variable, value in sandbox.environment().items():
+        _out().print(_escape(f"export {variable}={value}"), soft_wrap=True)
     for emulator in emulators:
         _out().print(
-            f"[bold]{emulator.name}[/] at http://{host}:{port}/{emulator.name}"
-            f" serves {', '.join(emulator.settings)}"
+            f"\n[bold]{emulator.name}[/] at {sandbox.url}/{emulator.name}"
+            f" serves {', '.join(emulator.settings)}; scenarios:"
         )
         for case, how in emulator.cases.items():
             _out().print(f"  [dim]{case}:[/] {_escape(how)}")
+    try:
+        _check_free(host, port)
+    except OSError as exc:
+        problem = ConfigurationError(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
+        raise _fail(problem, False) from None
     uvicorn.run(sandbox_asgi(emulators), host=host, port=port, log_level="info")
+
+
+def _check_free(host: str, port: int) -> None:
+    """Bind once before uvicorn does: its own failure is a log line and exit code 1."""
+    import socket
+
+    with socket.create_server((host, port)):
+        pass
 
 
 @app.command()
@@ -446,9 +657,12 @@ def new(
     from ..scaffold import create
 
     try:
-        root = create(name, directory)
+        try:
+            root = create(name, directory)
+        except OSError as exc:
+            raise ConfigurationError(f"cannot create the project: {exc.strerror or exc}") from None
     except CaudalError as exc:
-        raise _fail(exc, False) from None
+        raise _fail(exc, False, hint="see caudal new --help") from None
     _out().print(f"created [bold]{root}[/]")
     _out().print(_escape(f"next: cd {root} && pip install -e '.[testing]' && pytest"))
 

@@ -8,6 +8,8 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
+from rich.markup import escape
+from rich.measure import Measurement
 from rich.table import Table
 
 from ..model import Balance, Contribution, Loan, Money, Pending, Result
@@ -15,7 +17,7 @@ from ..model import Balance, Contribution, Loan, Money, Pending, Result
 if TYPE_CHECKING:
     from ..sandbox import Tour
 
-__all__ = ["records_table", "render_outcome", "render_tour"]
+__all__ = ["records_table", "render_outcome", "render_records", "render_tour"]
 
 
 def _money(m: Money | None) -> str:
@@ -75,26 +77,62 @@ HEADERS: dict[str, Sequence[str]] = {
 }
 
 
+def _shares(item: Any) -> list[list[str]]:
+    """A balance's per-employer breakdown: one row each, under the balance it belongs to."""
+    rows = []
+    for share in getattr(item, "breakdown", ()):
+        flag = "" if share.employer.tax_id_valid else " (check digit fails)"
+        who = f"└ {share.employer.name or ''} {share.employer.tax_id}{flag}"
+        rows.append([who, "employer's share", _money(share.amount), _units(share.units), ""])
+    return rows
+
+
 def records_table(title: str, capability: str, rows: Iterable[tuple[str, Any]]) -> Table:
-    """A table of records, each row prefixed with the connector that produced it."""
+    """A table of records, each row prefixed with the connector that produced it.
+
+    No cell wraps: a wrapped id would read as a row of its own. `render_records` falls back to
+    one block per record when the table is wider than the terminal, so no id is ever cut.
+    """
     table = Table(title=title, title_justify="left", expand=False)
-    table.add_column("connector", style="cyan")
+    table.add_column("connector", style="cyan", no_wrap=True)
     for header in HEADERS.get(capability, ("record",)):
-        justify = (
-            "right"
-            if header in {"amount", "units", "outstanding", "granted", "taxable income"}
-            else "left"
-        )
-        table.add_column(header, justify=justify)  # type: ignore[arg-type]
+        justify = "right" if header in _NUMBERS else "left"
+        table.add_column(header, justify=justify, no_wrap=True)  # type: ignore[arg-type]
     for connector, item in rows:
-        table.add_row(connector, *_rows(item))
-        for share in getattr(item, "breakdown", ()):
-            flag = "" if share.employer.tax_id_valid else " (check digit fails)"
-            who = f"  [dim]└ {share.employer.name or ''} {share.employer.tax_id}{flag}[/]"
-            table.add_row(
-                "", who, "", f"[dim]{_money(share.amount)}[/]", f"[dim]{share.units}[/]", ""
-            )
+        table.add_row(connector, *(escape(c) for c in _rows(item)))
+        for share in _shares(item):
+            table.add_row("", *(f"[dim]{escape(c)}[/]" if c else "" for c in share))
     return table
+
+
+_NUMBERS = frozenset({"amount", "units", "outstanding", "granted", "taxable income"})
+
+
+def render_records(
+    console: Console, title: str, capability: str, rows: Sequence[tuple[str, Any]]
+) -> None:
+    """The records as a table, or, when it would not fit the terminal, one block per record."""
+    table = records_table(title, capability, rows)
+    unbounded = console.options.update_width(100_000)  # its natural width, not one squeezed
+    if Measurement.get(console, unbounded, table).maximum <= console.width:
+        console.print(table)
+        return
+    headers = HEADERS.get(capability, ("record",))
+    console.print(f"[italic]{escape(title)}[/]", soft_wrap=True, highlight=False)
+    for connector, item in rows:
+        cells = _rows(item)
+        console.print(
+            f"[cyan]{connector}[/] [bold]{escape(cells[0])}[/]", soft_wrap=True, highlight=False
+        )
+        for header, value in zip(headers[1:], cells[1:], strict=True):
+            if value:
+                console.print(f"  {header}: {escape(value)}", soft_wrap=True, highlight=False)
+        for who, _, amount, units, _ in _shares(item):
+            console.print(
+                f"  [dim]{escape(who)}: {amount} ({units} units)[/]",
+                soft_wrap=True,
+                highlight=False,
+            )
 
 
 def render_outcome(console: Console, outcome: Result[Any] | Pending) -> None:
@@ -104,9 +142,7 @@ def render_outcome(console: Console, outcome: Result[Any] | Pending) -> None:
         console.print(f"[yellow]pending[/] operation {outcome.operation_id}{deadline}")
         return
     title = f"{outcome.connector} {outcome.capability}: {len(outcome)} record(s)"
-    console.print(
-        records_table(title, outcome.capability, ((outcome.connector, i) for i in outcome))
-    )
+    render_records(console, title, outcome.capability, [(outcome.connector, i) for i in outcome])
     for note in outcome.notes:
         console.print(f"[dim]note:[/] {note}")
 
@@ -118,16 +154,22 @@ def render_tour(console: Console, tour: Tour) -> None:
             (r.connector, item) for r in tour.results if r.capability == capability for item in r
         ]
         if rows:
-            console.print(records_table(capability, capability, rows))
+            render_records(console, capability, capability, rows)
+    for name, why in tour.broken.items():
+        console.print(f"[red]broken:[/] {escape(name)} could not load ({escape(why)})")
     for failure in tour.failures:
-        console.print(f"[red]failed:[/] {failure}")
+        if failure not in tour.broken.values():
+            console.print(f"[red]failed:[/] {escape(failure)}")
+    for name in tour.unserved:
+        console.print(f"[dim]not toured: {escape(name)} (no sandbox emulator serves it)[/]")
     if tour.callback:
         cb = tour.callback
         console.print(
             f"[bold]asynchronous request[/]: {cb.pending.connector} {cb.pending.capability} "
             f"answered 202 (operation {cb.pending.operation_id}); "
             + (
-                f"the callback reached the webhook app after {cb.waited_seconds:.2f}s"
+                f"the result reached the webhook handler {cb.waited_seconds:.2f}s after the "
+                "request was sent"
                 if cb.delivered
                 else f"[red]no result[/]: {cb.error}"
             )

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Mount
 
-from ..errors import ConfigurationError, PluginError
+from ..errors import CaudalError, ConfigurationError, PluginError
 from ..registry import CONNECTOR_GROUP
 from ._emulator import Emulator
 
@@ -111,6 +111,27 @@ class Sandbox:
     def call_params(self, connector: str, capability: str) -> dict[str, Any]:
         """Parameters of a call that succeeds against this sandbox."""
         return dict(self.emulator(connector).call_params.get(connector, {}).get(capability, {}))
+
+    def environment(self, registry: Registry | None = None) -> dict[str, str]:
+        """The `CAUDAL_<PROVIDER>_*` environment variables that point every connector at this
+        sandbox (what `caudal sandbox serve` prints to export); one set per settings prefix.
+
+        A connector whose plugin cannot load is left out (`caudal doctor` says why).
+        """
+        if registry is None:
+            from .. import registry as default_registry
+
+            registry = default_registry
+        env: dict[str, str] = {}
+        for connector in self.connectors():
+            try:
+                settings_class = registry.load(connector).settings_class
+            except CaudalError:
+                continue
+            prefix = str(settings_class.model_config.get("env_prefix", ""))
+            for key, value in self.settings(connector).items():
+                env.setdefault(f"{prefix}{key.upper()}", str(value))
+        return env
 
     def connect(
         self, connector: str, registry: Registry | None = None, **overrides: Any

@@ -28,6 +28,7 @@ class CallbackShown(BaseModel):
     delivered: Result[Any] | None
     error: str | None = None
     waited_seconds: float
+    """From sending the request to the webhook handler receiving the result."""
 
 
 class ChallengeShown(BaseModel):
@@ -50,6 +51,11 @@ class Tour(BaseModel):
     callback: CallbackShown | None
     challenge: ChallengeShown | None
     elapsed_seconds: float
+    """The whole tour, the sandbox's start-up and every call included."""
+    broken: dict[str, str] = {}
+    """Connectors whose plugin could not load, and why (each is also a failure)."""
+    unserved: list[str] = []
+    """Connectors that load but that no sandbox emulator serves (not toured, not a failure)."""
 
     def summary(self) -> str:
         """One line: what ran and whether all of it worked."""
@@ -69,7 +75,8 @@ class Tour(BaseModel):
                 "1 challenge answered" if self.challenge.result else "challenge NOT answered"
             )
         verdict = "all ok" if self.ok else f"{len(self.failures)} failure(s)"
-        return f"{', '.join(parts)} in {self.elapsed_seconds:.1f}s: {verdict}"
+        took = f"the whole tour took {self.elapsed_seconds:.1f}s, sandbox start-up included"
+        return f"{', '.join(parts)}: {verdict} ({took})"
 
     @property
     def ok(self) -> bool:
@@ -79,12 +86,32 @@ class Tour(BaseModel):
         return not self.failures and callback_ok and challenge_ok
 
 
-def _fetch_all(sandbox: Sandbox, registry: Registry) -> tuple[list[Result[Any]], list[str]]:
-    results, failures = [], []
+def _loadable(sandbox: Sandbox, registry: Registry) -> tuple[list[str], dict[str, str], list[str]]:
+    """Connectors to tour, broken ones (name -> why), and loadable ones no emulator serves."""
+    touring: list[str] = []
+    broken: dict[str, str] = {}
+    unserved: list[str] = []
     for name in registry.names():
-        if name not in sandbox.connectors():
+        try:
+            registry.load(name)
+        except CaudalError as exc:
+            broken[name] = str(exc)
             continue
-        with sandbox.connect(name, registry=registry) as conn:
+        (touring if name in sandbox.connectors() else unserved).append(name)
+    return touring, broken, unserved
+
+
+def _fetch_all(
+    sandbox: Sandbox, registry: Registry, names: list[str]
+) -> tuple[list[Result[Any]], list[str]]:
+    results, failures = [], []
+    for name in names:
+        try:
+            conn = sandbox.connect(name, registry=registry)
+        except CaudalError as exc:
+            failures.append(str(exc))
+            continue
+        with conn:
             for capability in sorted(conn.capabilities):
                 try:
                     outcome = conn.call(capability, sandbox.call_params(name, capability))
@@ -97,11 +124,9 @@ def _fetch_all(sandbox: Sandbox, registry: Registry) -> tuple[list[Result[Any]],
 
 
 def _callback(
-    sandbox: Sandbox, registry: Registry, hooks: App, inbox: _Inbox
+    sandbox: Sandbox, registry: Registry, hooks: App, inbox: _Inbox, names: list[str]
 ) -> CallbackShown | None:
-    for name in registry.names():
-        if name not in sandbox.connectors():
-            continue
+    for name in names:
         conn = sandbox.connect(name, registry=registry)
         for capability in sorted(conn.capabilities):
             if conn.operation(capability).callbacks:
@@ -123,10 +148,10 @@ def _callback(
     return None
 
 
-def _challenge(sandbox: Sandbox, registry: Registry) -> ChallengeShown | None:
+def _challenge(sandbox: Sandbox, registry: Registry, names: list[str]) -> ChallengeShown | None:
     for emulator in sandbox.emulators:
         for case in emulator.challenges:
-            if case.connector not in registry.names():
+            if case.connector not in names:
                 continue
             conn = sandbox.connect(case.connector, registry=registry)
             try:
@@ -173,13 +198,16 @@ def tour(registry: Registry | None = None) -> Tour:
     )
     with serve(extra={"/hooks": hooks.asgi}) as sandbox:
         hooks.public_url = f"{sandbox.url}/hooks"
-        results, failures = _fetch_all(sandbox, registry)
-        callback = _callback(sandbox, registry, hooks, inbox)
-        challenge = _challenge(sandbox, registry)
+        names, broken, unserved = _loadable(sandbox, registry)
+        results, failures = _fetch_all(sandbox, registry, names)
+        callback = _callback(sandbox, registry, hooks, inbox, names)
+        challenge = _challenge(sandbox, registry, names)
     return Tour(
         results=results,
-        failures=failures,
+        failures=[*broken.values(), *failures],
         callback=callback,
         challenge=challenge,
         elapsed_seconds=time.monotonic() - started,
+        broken=broken,
+        unserved=unserved,
     )
