@@ -325,12 +325,13 @@ def test_list_marks_a_plugin_whose_module_is_missing(broken_env: dict[str, str])
     status = {row["name"]: row["status"] for row in listed}
     assert status == {
         "toy": "ok",
-        "broken": "import error: module 'caudal_fake_toy.gone' is not installed",
+        "broken": "import error: module 'caudal_fake_toy.gone' "
+        "(entry point caudal_fake_toy.gone:BrokenConnector) is not installed",
     }
     plain = caudal(broken_env, "list")
     assert plain.returncode == 0
     broken = next(line for line in plain.stdout.splitlines() if line.startswith("broken"))
-    assert broken.split()[:4] == ["broken", "balance", "caudal-broken", "2.0"]
+    assert broken.split()[:4] == ["broken", "-", "caudal-broken", "2.0"]  # as doctor shows it
     assert "caudal doctor says why" in plain.stdout
 
 
