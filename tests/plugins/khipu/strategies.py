@@ -21,10 +21,11 @@ DOCS_RUT = "11.222.333-4"
 
 
 def long_amounts() -> st.SearchStrategy[Decimal]:
-    """Unsigned amounts of 30 to 40 digits, built from text (exact, no context rounding)."""
+    """Unsigned amounts of 30 to 39 digits, built from text (exact, no context rounding); at
+    most 31 before the point (caudal refuses more than `MAX_INTEGER_DIGITS`)."""
     return st.builds(
         lambda digits, places: Decimal(f"{digits}E-{places}"),
-        st.integers(10**29, 10**40),
+        st.integers(10**29, 10**39 - 1),
         st.integers(0, 8),
     )
 
@@ -39,8 +40,14 @@ def unsigned() -> st.SearchStrategy[Any]:
 
 
 def clp() -> st.SearchStrategy[Any]:
-    """AFC amounts: JSON integers mostly, any exact decimal too (carried, never refused)."""
-    return st.one_of(st.integers(-(10**15), 10**15), cs.amounts(extra_places=4), long_amounts())
+    """AFC amounts: whole pesos as JSON integers, or decimals whose fraction is zero (`100.00`);
+    a fractional peso is refused (Khipu documents integers)."""
+    whole = st.builds(
+        lambda pesos, zeros: Decimal(f"{pesos}.{'0' * zeros}"),
+        st.integers(-(10**30), 10**30),
+        st.integers(1, 4),
+    )
+    return st.one_of(st.integers(-(10**15), 10**15), whole)
 
 
 def employer_ids() -> st.SearchStrategy[str]:

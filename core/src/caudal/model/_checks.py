@@ -20,11 +20,14 @@ from pydantic_core import core_schema as cs
 
 __all__ = [
     "DateOrOffsetDateTime",
+    "MAX_DECIMAL_PLACES",
+    "MAX_INTEGER_DIGITS",
     "ExactDecimal",
     "IsoDate",
     "NativeCheck",
     "OffsetDateTime",
     "UnsignedDecimal",
+    "WholeDecimal",
 ]
 
 
@@ -86,7 +89,29 @@ _DATE = r"^\d{4}-\d{2}-\d{2}$"
 _DATE_TIME = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}"
 
 
-def _exact(name: str, message: str, ge: int | None = None) -> NativeCheck:
+MAX_INTEGER_DIGITS = 32
+"""Digits an exact amount may have before its point. `1e999999` is
+one digit of text but a million-digit number: printed (`f"{x:f}"`) or turned into an `int` it
+costs megabytes and seconds, so an exponent beyond these bounds is refused, not carried."""
+MAX_DECIMAL_PLACES = 32
+"""Digits after the point an exact amount may have (`1e-999999` has 999999)."""
+
+
+def _decimal(ge: Decimal | None, *, places: int, strict: bool = False) -> CoreSchema:
+    # max_digits and decimal_places are pydantic-core's own (counted on the normalized value,
+    # so `100.0` has no decimals): the exponent bound costs no Python call per value.
+    return cs.decimal_schema(
+        strict=strict,
+        allow_inf_nan=False,
+        ge=ge,
+        max_digits=MAX_INTEGER_DIGITS + places,
+        decimal_places=places,
+    )
+
+
+def _exact(
+    name: str, message: str, ge: int | None = None, places: int = MAX_DECIMAL_PLACES
+) -> NativeCheck:
     bound = None if ge is None else Decimal(ge)
     # Integers first: JSON integers arrive as `int` (whole-peso CLP amounts are all integers),
     # and a failed first member costs about 0.1 µs.
@@ -96,12 +121,10 @@ def _exact(name: str, message: str, ge: int | None = None) -> NativeCheck:
             name,
             message,
             [
-                cs.chain_schema([cs.int_schema(strict=True), cs.decimal_schema(ge=bound)]),
-                cs.chain_schema(
-                    [cs.str_schema(strict=True), cs.decimal_schema(allow_inf_nan=False, ge=bound)]
-                ),
+                cs.chain_schema([cs.int_schema(strict=True), _decimal(bound, places=places)]),
+                cs.chain_schema([cs.str_schema(strict=True), _decimal(bound, places=places)]),
             ],
-            [cs.decimal_schema(strict=True, allow_inf_nan=False, ge=bound)],
+            [_decimal(bound, places=places, strict=True)],
         ),
         cs.decimal_schema(ge=bound),
         ge,
@@ -110,10 +133,16 @@ def _exact(name: str, message: str, ge: int | None = None) -> NativeCheck:
 
 _NEVER_FLOAT = (
     "a Decimal, an int or a numeric string, never a float (a float has lost digits), "
-    "NaN or infinity"
+    f"NaN or infinity, at most {MAX_INTEGER_DIGITS} digits before the point and "
+    f"{MAX_DECIMAL_PLACES} after"
 )
 _EXACT = _exact("exact_decimal", f"expected an exact amount: {_NEVER_FLOAT}")
 _UNSIGNED = _exact("exact_unsigned", f"expected an exact amount of zero or more: {_NEVER_FLOAT}", 0)
+_WHOLE = _exact(
+    "exact_whole",
+    f"expected a whole amount (no fraction: the currency has no minor unit): {_NEVER_FLOAT}",
+    places=0,
+)
 
 _ISO_DATE = NativeCheck(
     "iso_date",
@@ -156,6 +185,10 @@ ExactDecimal = Annotated[Decimal, _EXACT]
 
 UnsignedDecimal = Annotated[Decimal, _UNSIGNED]
 """An `ExactDecimal` of zero or more: an amount whose sign is carried elsewhere."""
+
+WholeDecimal = Annotated[Decimal, _WHOLE]
+"""An `ExactDecimal` without a fractional part (`100.0` is whole, `100.5` is not): an amount
+a provider documents as an integer of a currency with no minor unit (CLP)."""
 
 IsoDate = Annotated[date, _ISO_DATE]
 """A calendar date written exactly `YYYY-MM-DD` (never a number, never a date-time)."""

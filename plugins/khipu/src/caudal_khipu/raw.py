@@ -9,7 +9,9 @@ Reading rules (forward compatible, never lossy):
 - `Error.Type`, `Error.Code` and `Balance.Type` are plain strings: a value Khipu adds later is
   carried to the caller, not crashed on;
 - amounts are `Decimal` parsed from the JSON number's text (CLP integers, cuota decimals) and a
-  float is refused outright; currencies are checked against ISO 4217 here, so a bad code fails
+  float is refused outright; AFC's peso amounts are documented as integers (CLP has no minor
+  unit), so a fractional one (`100.5`) is refused rather than carried (`100.0` is whole);
+  every amount is bounded (`caudal.model.MAX_INTEGER_DIGITS`: `1e999999` is refused); currencies are checked against ISO 4217 here, so a bad code fails
   with its exact JSON path;
 - a documented array that arrives as `null` reads as empty (Khipu: "may be empty");
 - date-times must carry a UTC offset (`-0400`, written without a colon, is accepted as is);
@@ -39,6 +41,7 @@ from caudal.model import (
     IsoDate,
     Period,
     UnsignedDecimal,
+    WholeDecimal,
 )
 
 __all__ = [
@@ -155,7 +158,7 @@ class Envelope(Head, Generic[DataT]):
 class AmountDetail(_Raw):
     """One employer's share of the AFC balance: CLP and fund units (cuotas)."""
 
-    Amount: ExactDecimal
+    Amount: WholeDecimal
     AmountCuota: ExactDecimal
     EmployerId: str
     EmployerName: str
@@ -166,7 +169,7 @@ class AfcAccountBalance(_Raw):
 
     CreationDate: IsoDate
     Details: Annotated[list[AmountDetail], BeforeValidator(_null_is_empty)]
-    TotalBalance: ExactDecimal
+    TotalBalance: WholeDecimal
     TotalBalanceCuota: ExactDecimal
 
 
@@ -186,8 +189,8 @@ class PaidContribution(_Raw):
     EmployerId: str
     EmployerName: str
     PaymentDate: IsoDate
-    TaxableIncome: ExactDecimal
-    TaxedAmount: ExactDecimal
+    TaxableIncome: WholeDecimal
+    TaxedAmount: WholeDecimal
 
 
 class AfcContributionsData(_Raw):
