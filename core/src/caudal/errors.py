@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
     from .model import Challenge
@@ -36,7 +36,25 @@ __all__ = [
     "RetryAdvice",
     "TransportError",
     "UnsupportedCapability",
+    "detached",
 ]
+
+E = TypeVar("E", bound=BaseException)
+
+
+def detached(error: E) -> E:
+    """`error` with its cause and context chains cut, as caudal's public calls raise it.
+
+    `raise X from None` only hides the context: `__context__` still holds the exception being
+    handled, and that one holds what caused it: pydantic's ValidationError keeps the input
+    (an end user's password), httpx's errors keep the request (the API-key header, the
+    credential body). A caudal error says everything in its message and attributes, so the
+    chain is dropped on purpose where an error leaves caudal's API. `__traceback__` is kept:
+    frames are for the developer (their locals may hold anything the code held).
+    """
+    error.__cause__ = None
+    error.__context__ = None
+    return error
 
 
 class RetryAdvice(StrEnum):
