@@ -11,11 +11,14 @@ from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 from caudal import Money
 from caudal.model import (
+    MAX_DECIMAL_PLACES,
+    MAX_INTEGER_DIGITS,
     DateOrOffsetDateTime,
     ExactDecimal,
     IsoDate,
     OffsetDateTime,
     UnsignedDecimal,
+    WholeDecimal,
 )
 from caudal.testing import strategies as cst
 
@@ -113,9 +116,62 @@ def test_every_khipu_style_time_reads_back_to_the_same_instant(text: str) -> Non
     assert moment.utcoffset() == datetime.fromisoformat(text).utcoffset()
 
 
+def _within_bounds(value: Decimal) -> bool:
+    normal = value.normalize()
+    places = max(0, -normal.as_tuple().exponent)  # type: ignore[operator]
+    whole = max(0, normal.adjusted() + 1)
+    return places <= MAX_DECIMAL_PLACES and whole <= MAX_INTEGER_DIGITS
+
+
 @given(st.decimals(allow_nan=False, allow_infinity=False))
-def test_exact_decimal_accepts_every_finite_decimal_unchanged(value: Decimal) -> None:
-    assert TypeAdapter(ExactDecimal).validate_python(value).as_tuple() == value.as_tuple()
+def test_exact_decimal_accepts_every_finite_decimal_within_the_bounds_unchanged(
+    value: Decimal,
+) -> None:
+    adapter = TypeAdapter(ExactDecimal)
+    if _within_bounds(value):
+        assert adapter.validate_python(value).as_tuple() == value.as_tuple()
+    else:
+        with pytest.raises(ValidationError, match="at most 32 digits before the point"):
+            adapter.validate_python(value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        Decimal("1e999999"),
+        Decimal("-1e999999"),
+        Decimal("1e-999999"),
+        Decimal(10) ** MAX_INTEGER_DIGITS,
+        Decimal(1).scaleb(-MAX_DECIMAL_PLACES - 1),
+        10 ** (MAX_INTEGER_DIGITS + 1),
+        "1e999999",
+    ],
+)
+def test_exact_decimal_refuses_unbounded_exponents(value: Any) -> None:
+    # printed with `:f` or turned into an int, 1e999999 costs megabytes: refused, never carried
+    for adapter in (TypeAdapter(ExactDecimal), TypeAdapter(UnsignedDecimal)):
+        with pytest.raises(ValidationError):
+            adapter.validate_python(abs(value) if not isinstance(value, str) else value)
+
+
+def test_the_largest_amounts_within_the_bounds_are_kept_digit_for_digit() -> None:
+    top = Decimal("9" * MAX_INTEGER_DIGITS + "." + "9" * MAX_DECIMAL_PLACES)
+    assert TypeAdapter(ExactDecimal).validate_python(top).as_tuple() == top.as_tuple()
+    assert TypeAdapter(ExactDecimal).validate_python(top.copy_negate()) == top.copy_negate()
+
+
+@pytest.mark.parametrize("value", [100, Decimal("100"), Decimal("100.00"), "1500", Decimal("-3")])
+def test_whole_decimal_accepts_values_without_a_fraction_as_sent(value: Any) -> None:
+    kept = TypeAdapter(WholeDecimal).validate_python(value)
+    assert kept == Decimal(value)
+    if isinstance(value, Decimal):
+        assert kept.as_tuple() == value.as_tuple()
+
+
+@pytest.mark.parametrize("value", [Decimal("100.5"), "0.01", Decimal("1e-5"), 1.0])
+def test_whole_decimal_refuses_a_fraction(value: Any) -> None:
+    with pytest.raises(ValidationError):
+        TypeAdapter(WholeDecimal).validate_python(value)
 
 
 class _Shown(BaseModel):

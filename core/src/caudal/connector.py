@@ -317,9 +317,9 @@ class Connector:
             callback_url,
             keep_raw,
         )
-        return operation, call, self._request(operation, call)
+        return operation, call, self._typed_request(operation, call)
 
-    def _request(self, operation: Operation[Any], call: Call[Any]) -> Request:
+    def _typed_request(self, operation: Operation[Any], call: Call[Any]) -> Request:
         """The connector's request; a failure that is not a typed caudal error is its bug."""
         try:
             return operation.request(call)

@@ -11,8 +11,8 @@ Reading rules (forward compatible, never lossy):
 - amounts are `Decimal` parsed from the JSON number's text (CLP integers, cuota decimals) and a
   float is refused outright; AFC's peso amounts are documented as integers (CLP has no minor
   unit), so a fractional one (`100.5`) is refused rather than carried (`100.0` is whole);
-  every amount is bounded (`caudal.model.MAX_INTEGER_DIGITS`: `1e999999` is refused); currencies are checked against ISO 4217 here, so a bad code fails
-  with its exact JSON path;
+  every amount is bounded (`caudal.model.MAX_INTEGER_DIGITS`: `1e999999` is refused);
+  currencies are checked against ISO 4217 here, so a bad code fails with its exact JSON path;
 - a documented array that arrives as `null` reads as empty (Khipu: "may be empty");
 - date-times must carry a UTC offset (`-0400`, written without a colon, is accepted as is);
   dates must be exactly `YYYY-MM-DD`.
