@@ -262,6 +262,8 @@ def mapping_errors(call: Call[Any], path: str = "$") -> Iterator[None]:
         )
     except Exception as exc:
         failure = connector_bug(exc, call, "reading the reply", show=True)
+    else:
+        return
     # Raised after the except block; the caller's own handler may still set a context, which
     # the connector's public methods clear (see `caudal.errors.detached`).
     raise failure
