@@ -13,7 +13,9 @@ Reading rules (forward compatible, never lossy):
   unit), so a fractional one (`100.5`) is refused rather than carried (`100.0` is whole);
   every amount is bounded (`caudal.model.MAX_INTEGER_DIGITS`: `1e999999` is refused);
   currencies are checked against ISO 4217 here, so a bad code fails with its exact JSON path;
-- a documented array that arrives as `null` reads as empty (Khipu: "may be empty");
+- a documented array that arrives as `null` reads as empty (Khipu: "may be empty"); every
+  array is `FailFast`: validation stops at its first bad item (a body of a million bad items
+  must not cost a million error objects);
 - date-times must carry a UTC offset (`-0400`, written without a colon, is accepted as is);
   dates must be exactly `YYYY-MM-DD`.
 """
@@ -28,6 +30,7 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    FailFast,
     Field,
     PlainSerializer,
     SecretStr,
@@ -168,7 +171,7 @@ class AfcAccountBalance(_Raw):
     """The AFC account balance: whole CLP, cuotas, and the per-employer details."""
 
     CreationDate: IsoDate
-    Details: Annotated[list[AmountDetail], BeforeValidator(_null_is_empty)]
+    Details: Annotated[list[AmountDetail], FailFast(), BeforeValidator(_null_is_empty)]
     TotalBalance: WholeDecimal
     TotalBalanceCuota: ExactDecimal
 
@@ -196,7 +199,9 @@ class PaidContribution(_Raw):
 class AfcContributionsData(_Raw):
     """`Data` of afc.cl last-credited-contribution."""
 
-    PaidContributions: Annotated[list[PaidContribution], BeforeValidator(_null_is_empty)]
+    PaidContributions: Annotated[
+        list[PaidContribution], FailFast(), BeforeValidator(_null_is_empty)
+    ]
 
 
 # -- bancosecurity.cl balances: POST /v1/cl/banking/business/bancosecurity.cl/current/balances -
@@ -226,7 +231,7 @@ class BankBalance(_Raw):
 class BankBalancesData(_Raw):
     """`Data` of bancosecurity.cl current balances."""
 
-    Balance: Annotated[list[BankBalance], BeforeValidator(_null_is_empty)]
+    Balance: Annotated[list[BankBalance], FailFast(), BeforeValidator(_null_is_empty)]
 
 
 # -- bancosecurity.cl loans: POST /v1/cl/banking/personal/bancosecurity.cl/products/loans ------
@@ -258,7 +263,7 @@ class BankLoan(_Raw):
 class LoansData(_Raw):
     """`Data` of bancosecurity.cl loans."""
 
-    Loan: Annotated[list[BankLoan], BeforeValidator(_null_is_empty)]
+    Loan: Annotated[list[BankLoan], FailFast(), BeforeValidator(_null_is_empty)]
 
 
 # -- request bodies ----------------------------------------------------------------------------
