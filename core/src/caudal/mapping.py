@@ -118,7 +118,8 @@ def _fail_fast_copy(node: Any) -> Any:
     """
     if isinstance(node, dict):
         copied = {key: _fail_fast_copy(value) for key, value in node.items()}
-        if copied.get("type") in _ITERABLES:
+        kind = copied.get("type")
+        if isinstance(kind, str) and kind in _ITERABLES:  # a field may be named "type"
             copied["fail_fast"] = True
         return copied
     if isinstance(node, list):
