@@ -15,6 +15,8 @@ import types
 from collections.abc import Iterable
 from typing import Any
 
+from pydantic import ValidationError
+
 LIMIT = 200_000
 """Objects walked at most (a bound: an error should reach far fewer)."""
 
@@ -29,6 +31,8 @@ def _children(obj: Any) -> Iterable[Any]:
     if isinstance(obj, BaseException):
         # __traceback__ excluded; its referents otherwise include it
         inner = [obj.args, obj.__cause__, obj.__context__, getattr(obj, "__dict__", None)]
+        if isinstance(obj, ValidationError):  # its errors live in Rust, out of gc's sight
+            inner.append(obj.errors(include_url=False))
         if isinstance(obj, BaseExceptionGroup):
             inner.append(obj.exceptions)
         return inner

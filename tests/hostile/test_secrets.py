@@ -14,10 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
-from caudal import CaudalError, Challenge, Connector, Pending, registry
+from caudal import CaudalError, Challenge, ConfigurationError, Connector, Pending, registry
 from caudal.sandbox import serve
 from caudal.webhooks import App, Delivery, SQLiteStore
+from caudal_khipu.settings import KhipuSettings
 
 from .secrets_walk import reachable
 from .server import CALLS, SECRETS, Fault, connect, params, serving
@@ -57,6 +59,12 @@ def test_the_walk_finds_a_planted_leak() -> None:
     planted = ValueError("x")
     planted.__context__ = KeyError({"password": SECRETS["password"]})
     assert reachable(planted, ALL)
+    validation = ConfigurationError("invalid settings")
+    try:
+        KhipuSettings(base_url=CLOSED, api_key=[SECRETS["api_key"]])  # type: ignore[arg-type]
+    except ValidationError as exc:
+        validation.__context__ = exc  # what `raise ... from None` in its except block leaves
+    assert reachable(validation, ALL)
     other = RuntimeError()
     other.request = {"headers": [(b"x-api-key", SECRETS["api_key"].encode())]}  # type: ignore[attr-defined]
     assert reachable(other, ALL)
@@ -65,6 +73,9 @@ def test_the_walk_finds_a_planted_leak() -> None:
 def test_bad_settings_hold_no_secret() -> None:
     errors = [
         _caught(lambda: registry.get("afc.cl", base_url="nope", api_key=SECRETS["api_key"])),
+        # a misspelt setting: pydantic's error holds the value given
+        _caught(lambda: registry.get("afc.cl", base_url=CLOSED, apikey=SECRETS["api_key"])),
+        _caught(lambda: registry.get("afc.cl", base_url=CLOSED, api_key=[SECRETS["api_key"]])),
         _caught(
             lambda: registry.get(
                 "belvo.br",
