@@ -139,8 +139,13 @@ class Connector:
         self._hooks = pluggy.PluginManager(PROJECT)
         self._hooks.add_hookspecs(_capabilities)
         self._hooks.register(self, name=f"connector:{self.name}")
-        for extension in extensions:
-            self._hooks.register(extension)
+        if extensions:
+            from .registry import _check_extension
+
+            for extension in extensions:
+                # a misspelt hook: a PluginError naming the extension, never pluggy's error
+                _check_extension(type(extension).__name__, None, extension)
+                self._hooks.register(extension)
         self._hooks.check_pending()
         self.capabilities: frozenset[str] = capabilities_of(type(self))
         self._operations: dict[str, Operation[Any]] = {}
