@@ -272,3 +272,21 @@ def test_any_hostile_json_gives_a_result_or_a_provider_or_mapping_error(
                 assert outcome.__context__ is None and outcome.__cause__ is None
             else:
                 assert isinstance(outcome, Result)
+
+
+def test_every_list_inside_a_raw_model_is_fail_fast() -> None:
+    from pydantic import BaseModel, TypeAdapter
+
+    from caudal_belvo.errors import ERRORS, TOKEN_REQUIRED
+    from caudal_belvo.mapping import BALANCES
+    from caudal_khipu import afc, bancosecurity
+
+    endpoints = [afc.BALANCE, afc.CONTRIBUTIONS, bancosecurity.BALANCE, bancosecurity.LOANS]
+    adapters = [e.envelope for e in endpoints] + [BALANCES, ERRORS, TOKEN_REQUIRED]
+    for adapter in adapters:
+        assert hostile.unbounded_lists(adapter) == [], adapter
+
+    class Unbounded(BaseModel):  # the check itself can fail
+        items: list[int]
+
+    assert hostile.unbounded_lists(TypeAdapter(list[Unbounded])) != []
