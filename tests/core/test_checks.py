@@ -11,7 +11,6 @@ from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 from caudal import Money
 from caudal.model import (
-    MAX_DECIMAL_PLACES,
     MAX_INTEGER_DIGITS,
     DateOrOffsetDateTime,
     ExactDecimal,
@@ -117,21 +116,18 @@ def test_every_khipu_style_time_reads_back_to_the_same_instant(text: str) -> Non
 
 
 def _within_bounds(value: Decimal) -> bool:
-    normal = value.normalize()
-    places = max(0, -normal.as_tuple().exponent)  # type: ignore[operator]
-    whole = max(0, normal.adjusted() + 1)
-    return places <= MAX_DECIMAL_PLACES and whole <= MAX_INTEGER_DIGITS
+    return abs(value) < Decimal(10) ** MAX_INTEGER_DIGITS
 
 
 @given(st.decimals(allow_nan=False, allow_infinity=False))
-def test_exact_decimal_accepts_every_finite_decimal_within_the_bounds_unchanged(
+def test_exact_decimal_accepts_every_finite_decimal_within_the_bound_unchanged(
     value: Decimal,
 ) -> None:
     adapter = TypeAdapter(ExactDecimal)
     if _within_bounds(value):
         assert adapter.validate_python(value).as_tuple() == value.as_tuple()
     else:
-        with pytest.raises(ValidationError, match="at most 32 digits before the point"):
+        with pytest.raises(ValidationError, match="less than 10\\*\\*32 in size"):
             adapter.validate_python(value)
 
 
@@ -140,24 +136,34 @@ def test_exact_decimal_accepts_every_finite_decimal_within_the_bounds_unchanged(
     [
         Decimal("1e999999"),
         Decimal("-1e999999"),
-        Decimal("1e-999999"),
         Decimal(10) ** MAX_INTEGER_DIGITS,
-        Decimal(1).scaleb(-MAX_DECIMAL_PLACES - 1),
-        10 ** (MAX_INTEGER_DIGITS + 1),
+        (Decimal(10) ** MAX_INTEGER_DIGITS).copy_negate(),
+        10**MAX_INTEGER_DIGITS,
+        -(10**MAX_INTEGER_DIGITS),
+        10**4000,
         "1e999999",
+        "1E+32",
     ],
 )
 def test_exact_decimal_refuses_unbounded_exponents(value: Any) -> None:
-    # printed with `:f` or turned into an int, 1e999999 costs megabytes: refused, never carried
-    for adapter in (TypeAdapter(ExactDecimal), TypeAdapter(UnsignedDecimal)):
-        with pytest.raises(ValidationError):
-            adapter.validate_python(abs(value) if not isinstance(value, str) else value)
+    # turned into an int or printed with `:f`, 1e999999 costs megabytes: refused, never carried
+    with pytest.raises(ValidationError):
+        TypeAdapter(ExactDecimal).validate_python(value)
+    with pytest.raises(ValidationError):
+        TypeAdapter(WholeDecimal).validate_python(value)
 
 
-def test_the_largest_amounts_within_the_bounds_are_kept_digit_for_digit() -> None:
-    top = Decimal("9" * MAX_INTEGER_DIGITS + "." + "9" * MAX_DECIMAL_PLACES)
-    assert TypeAdapter(ExactDecimal).validate_python(top).as_tuple() == top.as_tuple()
-    assert TypeAdapter(ExactDecimal).validate_python(top.copy_negate()) == top.copy_negate()
+def test_the_largest_amounts_within_the_bound_are_kept_digit_for_digit() -> None:
+    top = Decimal("9" * MAX_INTEGER_DIGITS + "." + "9" * 40)
+    for value in (top, top.copy_negate(), 10**MAX_INTEGER_DIGITS - 1):
+        kept = TypeAdapter(ExactDecimal).validate_python(value)
+        assert kept == value and kept.as_tuple() == Decimal(value).as_tuple()
+
+
+def test_a_tiny_exponent_is_carried_as_written() -> None:
+    # a number near zero: nothing in caudal expands it, so it is the provider's figure, kept
+    tiny = Decimal("1e-999999")
+    assert TypeAdapter(ExactDecimal).validate_python(tiny).as_tuple() == tiny.as_tuple()
 
 
 @pytest.mark.parametrize("value", [100, Decimal("100"), Decimal("100.00"), "1500", Decimal("-3")])

@@ -107,7 +107,7 @@ def test_a_str_body_with_a_lone_surrogate_is_a_mapping_error(target: Any) -> Non
 
 
 @pytest.mark.parametrize("target", TARGETS, ids=lambda t: f"{t.connector}:{t.capability}")
-@pytest.mark.parametrize("number", [b"1e999999", b"-1e999999", b"1e-999999", b"9" * 40])
+@pytest.mark.parametrize("number", [b"1e999999", b"-1e999999", b"1E+32", b"9" * 40])
 def test_an_unbounded_amount_is_refused_by_every_connector(target: Any, number: bytes) -> None:
     amount_key = b'"available": -658.83' if target.connector == "belvo.br" else None
     item = target.item

@@ -2,7 +2,6 @@
 
 from ._build import builder, trusted, verify_trusted
 from ._checks import (
-    MAX_DECIMAL_PLACES,
     MAX_INTEGER_DIGITS,
     DateOrOffsetDateTime,
     ExactDecimal,
@@ -18,7 +17,6 @@ from ._party import Party, TaxScheme, normalize_tax_id
 from ._records import Balance, BalanceKind, Contribution, FundShare, Loan, Period, Record
 
 __all__ = [
-    "MAX_DECIMAL_PLACES",
     "MAX_INTEGER_DIGITS",
     "Balance",
     "BalanceKind",
