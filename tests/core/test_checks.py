@@ -11,11 +11,13 @@ from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 from caudal import Money
 from caudal.model import (
+    MAX_INTEGER_DIGITS,
     DateOrOffsetDateTime,
     ExactDecimal,
     IsoDate,
     OffsetDateTime,
     UnsignedDecimal,
+    WholeDecimal,
 )
 from caudal.testing import strategies as cst
 
@@ -113,9 +115,69 @@ def test_every_khipu_style_time_reads_back_to_the_same_instant(text: str) -> Non
     assert moment.utcoffset() == datetime.fromisoformat(text).utcoffset()
 
 
+def _within_bounds(value: Decimal) -> bool:
+    return abs(value) < Decimal(10) ** MAX_INTEGER_DIGITS
+
+
 @given(st.decimals(allow_nan=False, allow_infinity=False))
-def test_exact_decimal_accepts_every_finite_decimal_unchanged(value: Decimal) -> None:
-    assert TypeAdapter(ExactDecimal).validate_python(value).as_tuple() == value.as_tuple()
+def test_exact_decimal_accepts_every_finite_decimal_within_the_bound_unchanged(
+    value: Decimal,
+) -> None:
+    adapter = TypeAdapter(ExactDecimal)
+    if _within_bounds(value):
+        assert adapter.validate_python(value).as_tuple() == value.as_tuple()
+    else:
+        with pytest.raises(ValidationError, match="less than 10\\*\\*32 in size"):
+            adapter.validate_python(value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        Decimal("1e999999"),
+        Decimal("-1e999999"),
+        Decimal(10) ** MAX_INTEGER_DIGITS,
+        (Decimal(10) ** MAX_INTEGER_DIGITS).copy_negate(),
+        10**MAX_INTEGER_DIGITS,
+        -(10**MAX_INTEGER_DIGITS),
+        10**4000,
+        "1e999999",
+        "1E+32",
+    ],
+)
+def test_exact_decimal_refuses_unbounded_exponents(value: Any) -> None:
+    # turned into an int or printed with `:f`, 1e999999 costs megabytes: refused, never carried
+    with pytest.raises(ValidationError):
+        TypeAdapter(ExactDecimal).validate_python(value)
+    with pytest.raises(ValidationError):
+        TypeAdapter(WholeDecimal).validate_python(value)
+
+
+def test_the_largest_amounts_within_the_bound_are_kept_digit_for_digit() -> None:
+    top = Decimal("9" * MAX_INTEGER_DIGITS + "." + "9" * 40)
+    for value in (top, top.copy_negate(), 10**MAX_INTEGER_DIGITS - 1):
+        kept = TypeAdapter(ExactDecimal).validate_python(value)
+        assert kept == value and kept.as_tuple() == Decimal(value).as_tuple()
+
+
+def test_a_tiny_exponent_is_carried_as_written() -> None:
+    # a number near zero: nothing in caudal expands it, so it is the provider's figure, kept
+    tiny = Decimal("1e-999999")
+    assert TypeAdapter(ExactDecimal).validate_python(tiny).as_tuple() == tiny.as_tuple()
+
+
+@pytest.mark.parametrize("value", [100, Decimal("100"), Decimal("100.00"), "1500", Decimal("-3")])
+def test_whole_decimal_accepts_values_without_a_fraction_as_sent(value: Any) -> None:
+    kept = TypeAdapter(WholeDecimal).validate_python(value)
+    assert kept == Decimal(value)
+    if isinstance(value, Decimal):
+        assert kept.as_tuple() == value.as_tuple()
+
+
+@pytest.mark.parametrize("value", [Decimal("100.5"), "0.01", Decimal("1e-5"), 1.0])
+def test_whole_decimal_refuses_a_fraction(value: Any) -> None:
+    with pytest.raises(ValidationError):
+        TypeAdapter(WholeDecimal).validate_python(value)
 
 
 class _Shown(BaseModel):

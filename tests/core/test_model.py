@@ -31,7 +31,8 @@ def test_any_json_number_text_round_trips_exactly(data: st.DataObject) -> None:
 
 
 @given(
-    st.from_regex(r"-?(0|[1-9][0-9]{0,20})(\.[0-9]{1,8})?([eE][+-]?[0-9]{1,3})?", fullmatch=True)
+    # exponents of one digit: within caudal's bound (less than 10**32 in size)
+    st.from_regex(r"-?(0|[1-9][0-9]{0,20})(\.[0-9]{1,8})?([eE][+-]?[0-9])?", fullmatch=True)
 )
 def test_decimal_of_the_json_text_is_kept(text: str) -> None:
     money = Money.model_validate(load_json(f'{{"amount": {text}, "currency": "BRL"}}'))

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from caudal import PluginError, Registry, hookimpl
+from caudal import ConfigurationError, PluginError, Registry, hookimpl
 
 from .fakeplugins import GOOD_CONNECTOR, make_dist
 from .toy import ToyConnector
@@ -230,3 +230,17 @@ def test_a_broken_extension_entry_point_is_reported_and_left_out(
         assert conn.capabilities  # the healthy extension still wraps connectors
     finally:
         sys.modules.pop("caudal_fault_hooks", None)
+
+
+@pytest.mark.parametrize("extension", [Misspelt(), WrongArgument()], ids=lambda e: type(e).__name__)
+def test_a_broken_extension_given_to_a_connector_is_a_plugin_error(extension: object) -> None:
+    # Connector(extensions=...) directly, not through a registry: still caudal's error
+    with pytest.raises(PluginError) as caught:
+        ToyConnector(base_url="http://127.0.0.1:9", extensions=[extension])
+    assert caught.value.plugin == type(extension).__name__
+    assert caught.value.status == "invalid extension"
+
+
+def test_extensions_given_to_get_are_a_configuration_error() -> None:
+    with pytest.raises(ConfigurationError, match="extensions are not a setting"):
+        Registry.of(ToyConnector).get("toy", base_url="http://127.0.0.1:9", extensions=[])

@@ -21,6 +21,7 @@ from .errors import (
     ChallengeExpired,
     ChallengeRequired,
     ConfigurationError,
+    ConnectorBug,
     MappingError,
     PluginError,
     ProviderError,
@@ -45,6 +46,7 @@ from .model import (
 from .registry import PLUGIN_API, Manifest, PluginStatus, Registry
 
 if TYPE_CHECKING:
+    from ._status import status_error
     from .capabilities import CAPABILITIES, capability, hookimpl
     from .connector import Connector
     from .settings import ConnectorSettings
@@ -55,6 +57,7 @@ _LAZY = {
     "hookimpl": ".capabilities",
     "Connector": ".connector",
     "ConnectorSettings": ".settings",
+    "status_error": "._status",
 }
 
 
@@ -85,6 +88,7 @@ __all__ = [
     "ChallengeRequired",
     "ConfigurationError",
     "Connector",
+    "ConnectorBug",
     "ConnectorSettings",
     "Contribution",
     "FundShare",
@@ -110,5 +114,6 @@ __all__ = [
     "capability",
     "hookimpl",
     "registry",
+    "status_error",
     "__version__",
 ]

@@ -8,9 +8,10 @@ is not about their provider's JSON.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import functools
+from collections.abc import Callable, Coroutine, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, ClassVar, Self, overload
+from typing import TYPE_CHECKING, Any, ClassVar, ParamSpec, Self, TypeVar, overload
 
 import pluggy
 from pydantic import BaseModel, ValidationError
@@ -18,11 +19,18 @@ from pydantic import BaseModel, ValidationError
 from . import capabilities as _capabilities
 from ._explain import problems
 from .capabilities import CAPABILITIES, PROJECT
-from .errors import ChallengeExpired, ConfigurationError, MappingError, UnsupportedCapability
+from .errors import (
+    CaudalError,
+    ChallengeExpired,
+    ConfigurationError,
+    MappingError,
+    UnsupportedCapability,
+    detached,
+)
 from .exchange import Call, Operation, Reply, Request
-from .mapping import mapping_errors
+from .mapping import connector_bug, mapping_errors
 from .model import Balance, Challenge, Contribution, Loan, Pending, Result
-from .settings import ConnectorSettings
+from .settings import ConnectorSettings, shown_url
 
 if TYPE_CHECKING:
     import httpx
@@ -30,6 +38,37 @@ if TYPE_CHECKING:
     from .runtime import AsyncRunner, SyncRunner
 
 __all__ = ["Connector", "capabilities_of"]
+
+A = ParamSpec("A")
+R = TypeVar("R")
+
+
+def _detaching(method: Callable[A, R]) -> Callable[A, R]:
+    """`method`, its caudal errors raised without cause or context (see `errors.detached`)."""
+
+    @functools.wraps(method)
+    def detaching(*args: A.args, **kwargs: A.kwargs) -> R:
+        try:
+            return method(*args, **kwargs)
+        except CaudalError as error:
+            raise detached(error)  # noqa: B904 - re-raising the same error: no new context
+
+    return detaching
+
+
+def _adetaching(
+    method: Callable[A, Coroutine[Any, Any, R]],
+) -> Callable[A, Coroutine[Any, Any, R]]:
+    """Async twin of `_detaching`."""
+
+    @functools.wraps(method)
+    async def detaching(*args: A.args, **kwargs: A.kwargs) -> R:
+        try:
+            return await method(*args, **kwargs)
+        except CaudalError as error:
+            raise detached(error)  # noqa: B904 - re-raising the same error: no new context
+
+    return detaching
 
 
 def capabilities_of(cls: type) -> frozenset[str]:
@@ -67,6 +106,7 @@ class Connector:
     title: ClassVar[str] = ""
     settings_class: ClassVar[type[ConnectorSettings]] = ConnectorSettings
 
+    @_detaching
     def __init__(
         self,
         settings: ConnectorSettings | None = None,
@@ -99,8 +139,13 @@ class Connector:
         self._hooks = pluggy.PluginManager(PROJECT)
         self._hooks.add_hookspecs(_capabilities)
         self._hooks.register(self, name=f"connector:{self.name}")
-        for extension in extensions:
-            self._hooks.register(extension)
+        if extensions:
+            from .registry import _check_extension
+
+            for extension in extensions:
+                # a misspelt hook: a PluginError naming the extension, never pluggy's error
+                _check_extension(type(extension).__name__, None, extension)
+                self._hooks.register(extension)
         self._hooks.check_pending()
         self.capabilities: frozenset[str] = capabilities_of(type(self))
         self._operations: dict[str, Operation[Any]] = {}
@@ -108,6 +153,7 @@ class Connector:
         self._async: AsyncRunner | None = None
 
     @property
+    @_detaching
     def settings(self) -> ConnectorSettings:
         """The validated settings; a ConfigurationError naming what is missing, if anything is."""
         if self._settings is None:
@@ -234,6 +280,7 @@ class Connector:
 
     # -- the generic machinery -----------------------------------------------------------------
 
+    @_detaching
     def operation(self, capability: str) -> Operation[Any]:
         """The operation for `capability`, through any extension wrappers.
 
@@ -251,6 +298,7 @@ class Connector:
             self._operations[capability] = operation
         return operation
 
+    @_detaching
     def prepare(
         self,
         capability: str,
@@ -274,7 +322,18 @@ class Connector:
             callback_url,
             keep_raw,
         )
-        return operation, call, operation.request(call)
+        return operation, call, self._typed_request(operation, call)
+
+    def _typed_request(self, operation: Operation[Any], call: Call[Any]) -> Request:
+        """The connector's request; a failure that is not a typed caudal error is its bug."""
+        try:
+            return operation.request(call)
+        except (CaudalError, MemoryError):
+            raise
+        except Exception as exc:
+            # Its message is not shown: a request builder holds the end user's credentials.
+            bug = connector_bug(exc, call, "building the request", show=False)
+        raise bug
 
     def _params(
         self, operation: Operation[Any], capability: str, params: dict[str, Any]
@@ -291,6 +350,7 @@ class Connector:
                 capability=capability,
             ) from None
 
+    @_detaching
     def call(
         self,
         capability: str,
@@ -305,6 +365,7 @@ class Connector:
         )
         return self._runners()[0].run(request, self._reader(operation, call), call)
 
+    @_adetaching
     async def acall(
         self,
         capability: str,
@@ -325,13 +386,14 @@ class Connector:
     ) -> Callable[[Reply, Call[Any]], Result[Any] | Pending]:
         return _keeping_body(operation.read) if call.keep_raw else operation.read
 
+    @_detaching
     def parse(self, capability: str, body: bytes | str, *, keep_raw: bool = False) -> Result[Any]:
         """Map a raw provider body (a callback delivery, a stored response) with no I/O."""
         operation = self.operation(capability)
         call: Call[Any] = Call(self.name, capability, None, None, keep_raw)
         from .runtime._http import read_reply
 
-        raw = body.encode() if isinstance(body, str) else body
+        raw = body if isinstance(body, bytes) else _utf8(body, call)
         reply = Reply(200, raw)
         return self._result(read_reply(reply, self._reader(operation, call), call), call)
 
@@ -348,17 +410,45 @@ class Connector:
                 connector=self.name,
                 capability=challenge.capability,
             )
+        if not challenge.session or not isinstance(token, str) or not token:
+            what = "challenge has an empty session" if not challenge.session else "token is empty"
+            raise ConfigurationError(
+                f"cannot resume: {what}", connector=self.name, capability=challenge.capability
+            )
         operation = self.operation(challenge.capability)
         params = self._params(operation, challenge.capability, dict(challenge.params))
         call = Call(self.name, challenge.capability, params, keep_raw=keep_raw)
-        return operation, call, self.resume_request(challenge, token)
+        return operation, call, self._resume_request(challenge, token, call)
 
+    def _resume_request(self, challenge: Challenge, token: str, call: Call[Any]) -> Request:
+        """`resume_request`, its faults typed: a value its models refuse is the caller's."""
+        failure: CaudalError
+        try:
+            return self.resume_request(challenge, token)
+        except (CaudalError, MemoryError):
+            raise
+        except ValidationError as exc:
+            said = "; ".join(
+                f"{'.'.join(map(str, e['loc'])) or 'request'}: {e['msg']}"
+                for e in exc.errors(include_url=False, include_input=False)[:5]
+            )
+            failure = ConfigurationError(
+                f"cannot resume: {said}",
+                connector=self.name,
+                capability=challenge.capability,
+            )
+        except Exception as exc:
+            failure = connector_bug(exc, call, "building the resume request", show=False)
+        raise failure
+
+    @_detaching
     def resume(self, challenge: Challenge, token: str, *, keep_raw: bool = False) -> Result[Any]:
         """Answer a multi-factor challenge with the end user's token and get the data."""
         operation, call, request = self._resume(challenge, token, keep_raw)
         read = self._reader(operation, call)
         return self._result(self._runners()[0].run(request, read, call), call)
 
+    @_adetaching
     async def aresume(
         self, challenge: Challenge, token: str, *, keep_raw: bool = False
     ) -> Result[Any]:
@@ -408,5 +498,15 @@ class Connector:
         await self.aclose()
 
     def __repr__(self) -> str:
-        base_url = self._settings.base_url if self._settings is not None else None
+        # A base URL may carry credentials (`https://user:pass@host/?key=...`): never shown.
+        base_url = shown_url(self._settings.base_url) if self._settings is not None else None
         return f"<{type(self).__name__} {self.name!r} base_url={base_url!r}>"
+
+
+def _utf8(body: str, call: Call[Any]) -> bytes:
+    """A `str` body as UTF-8; one that cannot be (a lone surrogate) is a MappingError."""
+    try:
+        return body.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        problem = f"body is not valid text: {exc.reason} at character {exc.start}"
+    raise MappingError(problem, connector=call.connector, capability=call.capability)

@@ -9,14 +9,15 @@ CaudalError
 │   ├── AuthenticationError
 │   └── ChallengeRequired   multi-factor: answer `e.challenge` with `conn.resume`
 ├── ChallengeExpired        the challenge's session ran out before it was answered
-└── MappingError            the provider's body does not fit its documented shape (JSON path)
+├── MappingError            the provider's body does not fit its documented shape (JSON path)
+└── ConnectorBug            caudal's or a plugin's own code failed: a bug, not the provider's fault
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
     from .model import Challenge
@@ -27,6 +28,7 @@ __all__ = [
     "ChallengeExpired",
     "ChallengeRequired",
     "ConfigurationError",
+    "ConnectorBug",
     "MappingError",
     "RAW_BODY_LIMIT",
     "PluginError",
@@ -34,7 +36,25 @@ __all__ = [
     "RetryAdvice",
     "TransportError",
     "UnsupportedCapability",
+    "detached",
 ]
+
+E = TypeVar("E", bound=BaseException)
+
+
+def detached(error: E) -> E:
+    """`error` with its cause and context chains cut, as caudal's public calls raise it.
+
+    `raise X from None` only hides the context: `__context__` still holds the exception being
+    handled, and that one holds what caused it: pydantic's ValidationError keeps the input
+    (an end user's password), httpx's errors keep the request (the API-key header, the
+    credential body). A caudal error says everything in its message and attributes, so the
+    chain is dropped on purpose where an error leaves caudal's API. `__traceback__` is kept:
+    frames are for the developer (their locals may hold anything the code held).
+    """
+    error.__cause__ = None
+    error.__context__ = None
+    return error
 
 
 class RetryAdvice(StrEnum):
@@ -166,7 +186,11 @@ RAW_BODY_LIMIT = 256 * 1024
 class MappingError(CaudalError):
     """The provider's body cannot be mapped; nothing from it is returned.
 
-    `path` is a JSON path into the body (`$.Data.Balance[2].Amount.Amount`).
+    `path` is a JSON path into the body (`$.Data.Balance[2].Amount.Amount`): the first problem.
+    `problems` lists the first few `(path, reason)` pairs (`path`/`reason` are the first of
+    them). Validation stops early (a hostile body must not cost memory per bad item), so
+    `problem_count` is a lower bound when `problem_count_exact` is False: the message then says
+    "at least N".
     """
 
     body: bytes | None = None
@@ -182,8 +206,58 @@ class MappingError(CaudalError):
         self.body_size = len(body)
 
     def __init__(
-        self, reason: str, *, connector: str | None, capability: str | None, path: str = "$"
+        self,
+        reason: str,
+        *,
+        connector: str | None,
+        capability: str | None,
+        path: str = "$",
+        problems: tuple[tuple[str, str], ...] = (),
+        problem_count: int = 1,
+        problem_count_exact: bool = True,
     ) -> None:
         self.path = path
         self.reason = reason
-        super().__init__(f"at {path}: {reason}", connector=connector, capability=capability)
+        self.problems = problems or ((path, reason),)
+        self.problem_count = max(problem_count, len(self.problems))
+        self.problem_count_exact = problem_count_exact
+        super().__init__(_problems_text(self), connector=connector, capability=capability)
+
+
+def _problems_text(error: MappingError) -> str:
+    notes = []
+    more = error.problem_count - 1
+    if more > 0:
+        listed = "; ".join(f"at {p}: {r}" for p, r in error.problems[1:])
+        least = "" if error.problem_count_exact else "at least "
+        notes.append(
+            f"and {least}{more} more problem{'s' * (more > 1)}{': ' if listed else ''}{listed}"
+        )
+    if not error.problem_count_exact:
+        notes.append("validation stopped at a list's first bad item: there may be more")
+    return f"at {error.path}: {error.reason}" + (f" ({'; '.join(notes)})" if notes else "")
+
+
+class ConnectorBug(CaudalError):
+    """Code in caudal or in a connector plugin failed (an AttributeError, KeyError, TypeError,
+    ...) where the provider's answer or the caller's input had already been accepted.
+
+    Never a `MappingError`: the provider is not at fault and retrying will not help; report it
+    to the plugin's authors. `bug` is the original exception's type name and `where` the file
+    and line it was raised at; the error's `__traceback__` continues into the frames where it
+    happened (for the developer), but the original exception object is not kept (its
+    arguments could hold a request's credentials), so `__cause__` and `__context__` are None.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        connector: str | None = None,
+        capability: str | None = None,
+        bug: str,
+        where: str,
+    ) -> None:
+        self.bug = bug
+        self.where = where
+        super().__init__(message, connector=connector, capability=capability)

@@ -5,24 +5,47 @@ JSON numbers are parsed from their text: a number with a fraction or an exponent
 pydantic's own `validate_json` goes through a float for `Decimal` fields (measured: `1.10` ->
 `Decimal('1.1')`, `1000.1234567890123456789` -> `Decimal('1000.1234567890124')`), so raw bodies
 are decoded here and validated in Python mode.
+
+Validation is bounded by the body: pydantic collects every error of a list by default (a
+0.5 MB body of `[0,0,…]` against a list of models cost 360 MB in error objects), so `validate`
+runs each adapter with every list, tuple and set made fail-fast (it stops at a list's first bad
+item) and a `MappingError` reports the first `MAX_PROBLEMS` problems and how many at least.
+A bug in mapping code (an AttributeError after the body validated) is a `ConnectorBug`, never
+a MappingError: the provider is not at fault.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import traceback
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from decimal import Decimal
-from typing import Any, NoReturn, TypeVar
+from pathlib import PurePath
+from typing import Any, NoReturn, TypeVar, cast
 
 import jiter
 from pydantic import TypeAdapter, ValidationError
+from pydantic_core import SchemaValidator
 
-from .errors import CaudalError, MappingError
+from .errors import CaudalError, ConnectorBug, MappingError
 from .exchange import Call
 
-__all__ = ["json_path", "load_json", "map_items", "mapping_errors", "validate"]
+__all__ = [
+    "MAX_PROBLEMS",
+    "connector_bug",
+    "json_path",
+    "load_json",
+    "map_items",
+    "mapping_errors",
+    "validate",
+    "validate_data",
+]
+
+MAX_PROBLEMS = 5
+"""Problems a MappingError lists (with their JSON paths); it counts the others."""
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -84,58 +107,167 @@ def json_path(loc: Sequence[int | str]) -> str:
     return "".join(parts)
 
 
-def _first_error(exc: ValidationError) -> tuple[str, str]:
-    err = exc.errors(include_url=False, include_input=False)[0]
-    # Union members and function validators add non-key entries (`function-after[...]`,
-    # `list[...]`) to `loc`; a JSON path keeps only the keys and indexes.
-    loc = [k for k in err["loc"] if isinstance(k, int) or "[" not in k]
-    more = exc.error_count() - 1
-    reason = err["msg"] + (f" (and {more} more problem{'s' * (more > 1)})" if more else "")
-    return json_path(loc), reason
+_ITERABLES = frozenset({"list", "tuple", "set", "frozenset"})
+
+
+def _fail_fast_copy(node: Any) -> Any:
+    """A copy of a core schema with `fail_fast` on every list, tuple and set schema.
+
+    Only the dicts and lists of the schema's structure are copied; classes, functions and
+    constants are shared (a deep copy would copy validators' closures).
+    """
+    if isinstance(node, dict):
+        copied = {key: _fail_fast_copy(value) for key, value in node.items()}
+        kind = copied.get("type")
+        if isinstance(kind, str) and kind in _ITERABLES:  # a field may be named "type"
+            copied["fail_fast"] = True
+        return copied
+    if isinstance(node, list):
+        return [_fail_fast_copy(value) for value in node]
+    return node
+
+
+_FAIL_FAST: weakref.WeakKeyDictionary[TypeAdapter[Any], SchemaValidator] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _core_config(adapter: TypeAdapter[Any]) -> Any:
+    # A TypeAdapter's own `config=` is not part of its core schema (models carry theirs
+    # inside it); pydantic has no public accessor for it, hence its internal ConfigWrapper.
+    config = getattr(adapter, "_config", None)
+    if config is None:
+        return None
+    from pydantic._internal._config import ConfigWrapper
+
+    return ConfigWrapper(config).core_config(None)
+
+
+def _fail_fast(adapter: TypeAdapter[T]) -> SchemaValidator:
+    """The adapter's validator with fail-fast iterables, built once per adapter.
+
+    Fail-fast is applied here rather than left to each raw model's annotations, so no plugin
+    can forget it. Held weakly: an adapter built per call is not kept alive by this cache.
+    """
+    validator = _FAIL_FAST.get(adapter)
+    if validator is None:
+        validator = SchemaValidator(_fail_fast_copy(adapter.core_schema), _core_config(adapter))
+        _FAIL_FAST[adapter] = validator
+    return validator
+
+
+def _problems(exc: ValidationError) -> tuple[tuple[tuple[str, str], ...], int, bool]:
+    """The first `MAX_PROBLEMS` (path, reason) pairs, the count, and whether it is exact.
+
+    A fail-fast list stops at its first bad item, so once an error sits inside a list item
+    the count is only a lower bound.
+    """
+    found: list[tuple[str, str]] = []
+    exact = True
+    for err in exc.errors(include_url=False, include_input=False, include_context=False):
+        # Union members and function validators add non-key entries (`function-after[...]`,
+        # `list[...]`) to `loc`; a JSON path keeps only the keys and indexes.
+        loc = [k for k in err["loc"] if isinstance(k, int) or "[" not in k]
+        exact = exact and not any(isinstance(k, int) for k in loc)
+        if len(found) < MAX_PROBLEMS:
+            found.append((json_path(loc), err["msg"]))
+    return tuple(found), exc.error_count(), exact
+
+
+def _mapping_error(exc: ValidationError, call: Call[Any]) -> MappingError:
+    problems, count, exact = _problems(exc)
+    path, reason = problems[0]
+    return MappingError(
+        reason,
+        connector=call.connector,
+        capability=call.capability,
+        path=path,
+        problems=problems,
+        problem_count=count,
+        problem_count_exact=exact,
+    )
+
+
+def validate_data(adapter: TypeAdapter[T], data: Any, call: Call[Any]) -> T:
+    """Validate already-decoded JSON `data`, or raise a `MappingError` naming the paths.
+
+    A `str` here is a JSON string value, never decoded again: a body that is a JSON string
+    wrapping a JSON document is refused, not read twice.
+    """
+    try:
+        return cast(T, _fail_fast(adapter).validate_python(data))
+    except ValidationError as exc:
+        error = _mapping_error(exc, call)
+    raise error  # outside the except block: the error keeps no context (it holds the input)
 
 
 def validate(adapter: TypeAdapter[T], body: bytes | str | Any, call: Call[Any]) -> T:
-    """Decode `body` (bytes/str are JSON text) and validate it, or raise a `MappingError`."""
+    """Decode `body` (bytes/str are JSON text) and validate it, or raise a `MappingError`.
+
+    Other values are taken as decoded JSON (`validate_data`, which mappers holding a decoded
+    tree should call: a decoded JSON string must not be decoded again).
+    """
+    if not isinstance(body, bytes | str):
+        return validate_data(adapter, body, call)
     try:
-        data = load_json(body) if isinstance(body, bytes | str) else body
+        data = load_json(body)
     except (ValueError, RecursionError) as exc:
-        raise MappingError(
-            f"body is not valid JSON: {exc}", connector=call.connector, capability=call.capability
-        ) from None
-    try:
-        return adapter.validate_python(data)
-    except ValidationError as exc:
-        path, reason = _first_error(exc)
-        raise MappingError(
-            reason, connector=call.connector, capability=call.capability, path=path
-        ) from None
+        problem = f"body is not valid JSON: {exc}"
+    else:
+        return validate_data(adapter, data, call)
+    raise MappingError(problem, connector=call.connector, capability=call.capability)
+
+
+def connector_bug(exc: BaseException, call: Call[Any], doing: str, *, show: bool) -> ConnectorBug:
+    """The `ConnectorBug` for an exception in connector code, carrying its traceback.
+
+    `show`: whether the original message may appear (a reply's mapping: it holds at most the
+    provider's data); a request builder's message could quote the end user's credentials.
+    """
+    frames = traceback.extract_tb(exc.__traceback__)
+    last = frames[-1] if frames else None
+    where = f"{PurePath(last.filename).name}:{last.lineno} in {last.name}" if last else "unknown"
+    name = type(exc).__name__
+    said = str(exc)[:200] if show else ""
+    detail = f"{name}: {said}" if said else name
+    bug = ConnectorBug(
+        f"bug in connector code while {doing} ({detail}, at {where}): not the provider's "
+        "fault; report it to the connector's authors",
+        connector=call.connector,
+        capability=call.capability,
+        bug=name,
+        where=where,
+    )
+    return bug.with_traceback(exc.__traceback__)
 
 
 @contextmanager
 def mapping_errors(call: Call[Any], path: str = "$") -> Iterator[None]:
-    """Turn any unexpected exception inside a mapper into a `MappingError` at `path`.
+    """Type any unexpected exception inside a mapper: a `ValidationError` (a canonical record
+    refused a value of the body) is a `MappingError` at `path`, anything else a `ConnectorBug`.
 
     Typed caudal errors pass through; a bare KeyError/TypeError/ValidationError never escapes.
+    A MemoryError is not a bug and passes through untouched.
     """
     try:
         yield
-    except CaudalError:
+    except (CaudalError, MemoryError):
         raise
     except ValidationError as exc:
-        sub, reason = _first_error(exc)
-        raise MappingError(
+        sub, reason = _problems(exc)[0][0]
+        failure: CaudalError = MappingError(
             f"canonical record rejected the value: {reason} ({sub[1:] or 'record'})",
             connector=call.connector,
             capability=call.capability,
             path=path,
-        ) from None
+        )
     except Exception as exc:
-        raise MappingError(
-            f"{type(exc).__name__}: {exc}",
-            connector=call.connector,
-            capability=call.capability,
-            path=path,
-        ) from None
+        failure = connector_bug(exc, call, "reading the reply", show=True)
+    else:
+        return
+    # Raised after the except block; the caller's own handler may still set a context, which
+    # the connector's public methods clear (see `caudal.errors.detached`).
+    raise failure
 
 
 def map_items(

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from .errors import PluginError
+from .errors import ConfigurationError, PluginError
 
 if TYPE_CHECKING:
     from importlib.metadata import EntryPoint
@@ -513,6 +513,12 @@ class Registry:
 
     def get(self, name: str, **settings: Any) -> Connector:
         """A ready connector; settings from `CAUDAL_<PROVIDER>_*` env vars or these overrides."""
+        if "extensions" in settings:
+            raise ConfigurationError(
+                "extensions are not a setting: give them to Registry.of(..., extensions=[...]) "
+                "or install them as entry points (group caudal.extensions)",
+                connector=name,
+            )
         return self.load(name)(extensions=self.extensions(), **settings)
 
     # -- health --------------------------------------------------------------------------------

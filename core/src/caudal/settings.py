@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["ConnectorSettings"]
+__all__ = ["ConnectorSettings", "shown_url"]
+
+
+def shown_url(url: str) -> str:
+    """`url` as it may be shown: no userinfo (`user:password@`), no query, no fragment."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return "<unparseable URL>"
+    if ":" in host:
+        host = f"[{host}]"
+    return urlunsplit((parts.scheme, host + port, parts.path, "", ""))
 
 
 class ConnectorSettings(BaseSettings):
@@ -43,3 +58,8 @@ class ConnectorSettings(BaseSettings):
         if parts.scheme not in {"http", "https"} or not parts.hostname:
             raise ValueError("must be an http:// or https:// URL with a host")
         return value
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        # The base URL may carry credentials in its userinfo or query: shown without them.
+        for name, value in super().__repr_args__():
+            yield name, shown_url(value) if name == "base_url" and isinstance(value, str) else value

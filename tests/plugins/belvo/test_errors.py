@@ -159,11 +159,13 @@ def test_a_lone_error_object_is_read_too(offline: Connector) -> None:
 @pytest.mark.parametrize(
     "body", ['{"detail": "Not found."}', "[]", '"oops"', '[{"code": 42}]', "null"]
 )
-def test_undocumented_json_error_still_types_by_status(offline: Connector, body: str) -> None:
+def test_undocumented_json_error_is_read_by_its_status_alone(offline: Connector, body: str) -> None:
+    # Not Belvo's array of {code, message}: caudal's one reading of a bare status (a 500 is a
+    # retryable TransportError for every connector), never a MappingError.
     error = _raised(offline, 500, body)
-    assert type(error) is ProviderError
-    assert isinstance(error, ProviderError)
-    assert (error.status, error.retry, error.code) == (500, RetryAdvice.NOW, None)
+    assert type(error) is TransportError
+    assert isinstance(error, TransportError)
+    assert (error.status, error.retry) == (500, RetryAdvice.NOW)
 
 
 @pytest.mark.parametrize(
@@ -172,7 +174,6 @@ def test_undocumented_json_error_still_types_by_status(offline: Connector, body:
         (502, b"<html><body><h1>502 Bad Gateway</h1></body></html>", RetryAdvice.NOW),
         (504, b"upstream timed out", RetryAdvice.NOW),
         (500, b"", RetryAdvice.NOW),
-        (403, b"<html>Forbidden by WAF</html>", RetryAdvice.NEVER),
         (400, b"\xff\xfe not utf-8", RetryAdvice.NEVER),
     ],
 )
@@ -184,6 +185,15 @@ def test_non_json_error_body_is_a_transport_error(
     assert isinstance(error, TransportError)
     assert (error.status, error.retry) == (status, retry)
     assert f"HTTP {status}" in str(error)
+
+
+@pytest.mark.parametrize(("status", "body"), [(401, b""), (403, b"<html>Forbidden by WAF</html>")])
+def test_a_refused_credential_is_an_authentication_error_whatever_the_body(
+    offline: Connector, status: int, body: bytes
+) -> None:
+    error = _raised(offline, status, body, content_type="text/html")
+    assert type(error) is AuthenticationError
+    assert (error.status, error.retry, error.category) == (status, RetryAdvice.NEVER, "auth")
 
 
 @pytest.mark.parametrize(("status", "body"), [(204, b""), (202, b"[]"), (301, b"")])

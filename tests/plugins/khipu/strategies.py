@@ -21,10 +21,11 @@ DOCS_RUT = "11.222.333-4"
 
 
 def long_amounts() -> st.SearchStrategy[Decimal]:
-    """Unsigned amounts of 30 to 40 digits, built from text (exact, no context rounding)."""
+    """Unsigned amounts of 30 to 32 digits, built from text (exact, no context rounding); at
+    most 32 before the point (caudal refuses more: `MAX_INTEGER_DIGITS`)."""
     return st.builds(
         lambda digits, places: Decimal(f"{digits}E-{places}"),
-        st.integers(10**29, 10**40),
+        st.integers(10**29, 10**32 - 1),
         st.integers(0, 8),
     )
 
@@ -39,8 +40,14 @@ def unsigned() -> st.SearchStrategy[Any]:
 
 
 def clp() -> st.SearchStrategy[Any]:
-    """AFC amounts: JSON integers mostly, any exact decimal too (carried, never refused)."""
-    return st.one_of(st.integers(-(10**15), 10**15), cs.amounts(extra_places=4), long_amounts())
+    """AFC amounts: whole pesos as JSON integers, or decimals whose fraction is zero (`100.00`);
+    a fractional peso is refused (Khipu documents integers)."""
+    whole = st.builds(
+        lambda pesos, zeros: Decimal(f"{pesos}.{'0' * zeros}"),
+        st.integers(-(10**30), 10**30),
+        st.integers(1, 4),
+    )
+    return st.one_of(st.integers(-(10**15), 10**15), whole)
 
 
 def employer_ids() -> st.SearchStrategy[str]:
@@ -67,11 +74,15 @@ def _bodies(
     # `Error` is left out of OK bodies: a forward-compatible ErrorDetail accepts any object.
     envelope: type[BaseModel] = raw.Envelope[data]  # type: ignore[valid-type]
     strategy = cs.from_model(envelope, {**ENVELOPE, **overrides})
-    return strategy.map(lambda body: {k: v for k, v in body.items() if k != "Error"})
+    # `Data: null` is Khipu's "no data" (a no_data ProviderError, tested on its own), not a body
+    # that maps to records.
+    return strategy.filter(lambda body: body.get("Data") is not None).map(
+        lambda body: {k: v for k, v in body.items() if k != "Error"}
+    )
 
 
 def afc_balance_bodies() -> st.SearchStrategy[dict[str, Any]]:
-    """200 bodies of afc.cl balance (Data sometimes null)."""
+    """200 bodies of afc.cl balance."""
     base = "Data.ContributionsBalance"
     return _bodies(
         raw.AfcBalanceData,

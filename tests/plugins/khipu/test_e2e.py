@@ -86,11 +86,20 @@ def test_demo_user_has_records(sandbox: Sandbox) -> None:
     assert all(isinstance(b.as_of, datetime) and b.as_of.utcoffset() for b in balances)
 
 
-@pytest.mark.parametrize("word", ["empty", "nodata"])
-def test_no_records(afc: Connector, word: str) -> None:
-    result = afc.contributions(credential=login(unique(word)))
+def test_empty_arrays_are_an_empty_result(afc: Connector) -> None:
+    result = afc.contributions(credential=login(unique("empty")))
     assert result.items == ()
-    assert (word == "nodata") == bool(result.notes)
+    assert not result.notes
+
+
+def test_data_null_is_a_no_data_provider_error_not_an_empty_result(afc: Connector) -> None:
+    # "no contributions" and "Khipu found nothing" must not read alike: Data null is what E3xx
+    # codes say, a ProviderError of category no_data, never retried.
+    with pytest.raises(ProviderError) as caught:
+        afc.contributions(credential=login(unique("nodata")))
+    error = caught.value
+    assert (error.category, error.retry, error.attempts) == ("no_data", RetryAdvice.NEVER, 1)
+    assert error.request_id  # the operation id
 
 
 def test_notes(afc: Connector) -> None:
@@ -193,7 +202,7 @@ async def test_bad_bearer_is_401_async(sandbox: Sandbox) -> None:
 
 def test_html_5xx_is_retried_then_reported(afc: Connector, sandbox: Sandbox) -> None:
     who = unique("http-502")
-    with pytest.raises(ProviderError) as caught:
+    with pytest.raises(TransportError) as caught:
         afc.balance(credential=login(who))
     assert (caught.value.status, caught.value.retry) == (502, RetryAdvice.NOW)
     assert seen(sandbox, who) == {"/v1/cl/services/afc.cl/balance": 3}
@@ -201,7 +210,10 @@ def test_html_5xx_is_retried_then_reported(afc: Connector, sandbox: Sandbox) -> 
 
 def test_retry_after_is_honoured(sandbox: Sandbox) -> None:
     started = time.monotonic()
-    with connect(sandbox, "afc.cl", max_attempts=2) as conn, pytest.raises(ProviderError) as caught:
+    with (
+        connect(sandbox, "afc.cl", max_attempts=2) as conn,
+        pytest.raises(TransportError) as caught,
+    ):
         conn.balance(credential=login(unique("http-503")))
     assert caught.value.retry_after == timedelta(seconds=1)
     assert time.monotonic() - started >= 1.0

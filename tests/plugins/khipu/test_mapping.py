@@ -19,6 +19,8 @@ from caudal import (
     Loan,
     Money,
     Party,
+    ProviderError,
+    RetryAdvice,
     registry,
 )
 from caudal.testing import conformance_suite
@@ -110,11 +112,11 @@ def test_docs_quoted_integer_examples_are_read_exactly(afc: Connector) -> None:
 
 
 @pytest.mark.parametrize(("name", "capability"), examples.CAPABILITIES)
-def test_data_null_is_an_empty_result(name: str, capability: str) -> None:
-    with registry.get(name, **SETTINGS) as conn:
-        result = conn.parse(capability, examples.ok("null"))
-    assert result.items == ()
-    assert result.operation_id == examples.OPERATION_ID
+def test_data_null_is_a_no_data_provider_error(name: str, capability: str) -> None:
+    with registry.get(name, **SETTINGS) as conn, pytest.raises(ProviderError) as caught:
+        conn.parse(capability, examples.ok("null"))
+    assert (caught.value.category, caught.value.request_id) == ("no_data", examples.OPERATION_ID)
+    assert caught.value.retry is RetryAdvice.NEVER
 
 
 @pytest.mark.parametrize(("name", "capability"), examples.CAPABILITIES)

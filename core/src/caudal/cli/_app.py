@@ -19,6 +19,7 @@ from ..errors import (
     CaudalError,
     ChallengeRequired,
     ConfigurationError,
+    ConnectorBug,
     MappingError,
     PluginError,
     ProviderError,
@@ -37,7 +38,7 @@ app = typer.Typer(
     help="Latin-American open-finance APIs as one canonical, exact data model.\n\n"
     "Exit codes: 0 ok, 1 doctor or demo found a broken plugin or a failed step, 2 usage or "
     "configuration, 3 provider error, 4 challenge required, 5 mapping error, 6 transport "
-    "error.",
+    "error, 7 a bug in caudal or a connector plugin.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -77,6 +78,7 @@ class ExitCode(IntEnum):
     CHALLENGE = 4
     MAPPING = 5
     TRANSPORT = 6
+    BUG = 7
 
 
 class UnknownConnector(ConfigurationError):
@@ -104,6 +106,12 @@ HINTS: list[tuple[type[CaudalError], ExitCode, str]] = [
         TransportError,
         ExitCode.TRANSPORT,
         "check --base-url and the network; the request may be retried",
+    ),
+    (
+        ConnectorBug,
+        ExitCode.BUG,
+        "a bug in caudal or the connector plugin, not the provider's fault; "
+        "rerun with --debug for the traceback and report it",
     ),
     (PluginError, ExitCode.USAGE, "run: caudal doctor"),
     (UnknownConnector, ExitCode.USAGE, "caudal list shows the installed connectors"),
@@ -476,7 +484,8 @@ def fetch(
                -p credential='{"Username": "u", "Password": "p"}'
 
     Exit codes: 0 ok, 2 usage or configuration, 3 provider error, 4 challenge required
-    (the challenge is printed as JSON for `caudal resume`), 5 mapping error, 6 transport error.
+    (the challenge is printed as JSON for `caudal resume`), 5 mapping error, 6 transport error,
+    7 a bug in caudal or the connector plugin.
     """
     try:
         _known(name)

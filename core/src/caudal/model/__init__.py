@@ -2,12 +2,14 @@
 
 from ._build import builder, trusted, verify_trusted
 from ._checks import (
+    MAX_INTEGER_DIGITS,
     DateOrOffsetDateTime,
     ExactDecimal,
     IsoDate,
     NativeCheck,
     OffsetDateTime,
     UnsignedDecimal,
+    WholeDecimal,
 )
 from ._money import CurrencyCode, Money, currency_codes, minor_units
 from ._outcomes import Challenge, Pending, Result
@@ -15,6 +17,7 @@ from ._party import Party, TaxScheme, normalize_tax_id
 from ._records import Balance, BalanceKind, Contribution, FundShare, Loan, Period, Record
 
 __all__ = [
+    "MAX_INTEGER_DIGITS",
     "Balance",
     "BalanceKind",
     "Challenge",
@@ -35,6 +38,7 @@ __all__ = [
     "Result",
     "TaxScheme",
     "UnsignedDecimal",
+    "WholeDecimal",
     "builder",
     "currency_codes",
     "minor_units",

@@ -20,11 +20,13 @@ from pydantic_core import core_schema as cs
 
 __all__ = [
     "DateOrOffsetDateTime",
+    "MAX_INTEGER_DIGITS",
     "ExactDecimal",
     "IsoDate",
     "NativeCheck",
     "OffsetDateTime",
     "UnsignedDecimal",
+    "WholeDecimal",
 ]
 
 
@@ -86,8 +88,36 @@ _DATE = r"^\d{4}-\d{2}-\d{2}$"
 _DATE_TIME = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}"
 
 
-def _exact(name: str, message: str, ge: int | None = None) -> NativeCheck:
-    bound = None if ge is None else Decimal(ge)
+MAX_INTEGER_DIGITS = 32
+"""Digits an exact amount may have before its point: `|amount| < 10**32`. `1e999999` is one
+digit of text but a million-digit number: turned into an `int` or printed with `f"{x:f}"` it
+costs megabytes and seconds, so it is refused, not carried. A tiny exponent (`1e-999999`) is a
+number close to zero, carried as written: nothing in caudal expands it."""
+
+_TOP = Decimal(10) ** MAX_INTEGER_DIGITS
+
+
+def _exact(name: str, message: str, ge: int | None = None, *, whole: bool = False) -> NativeCheck:
+    # Bounds are native comparisons (about 0.1 µs a value); a digit count (`max_digits`) would
+    # make pydantic-core call `normalize()` and `as_tuple()` per value (40 % more mapping
+    # time). Exclusive at the top: `_TOP - 1` rounds to `_TOP` in the default 28-digit context.
+    low = Decimal(ge) if ge is not None else None
+    above = None if ge is not None else -_TOP
+    # `decimal_places=0` counts digits, but only for a Decimal or a string: a whole amount
+    # arrives as a JSON integer (Khipu's pesos all do), which takes the `int` member.
+    places = 0 if whole else None
+
+    def decimal(strict: bool = False) -> CoreSchema:
+        return cs.decimal_schema(
+            strict=strict, allow_inf_nan=False, decimal_places=places, lt=_TOP, ge=low, gt=above
+        )
+
+    integer = cs.int_schema(
+        strict=True,
+        lt=10**MAX_INTEGER_DIGITS,
+        ge=ge,
+        gt=None if ge is not None else -(10**MAX_INTEGER_DIGITS),
+    )
     # Integers first: JSON integers arrive as `int` (whole-peso CLP amounts are all integers),
     # and a failed first member costs about 0.1 µs.
     return NativeCheck(
@@ -96,24 +126,27 @@ def _exact(name: str, message: str, ge: int | None = None) -> NativeCheck:
             name,
             message,
             [
-                cs.chain_schema([cs.int_schema(strict=True), cs.decimal_schema(ge=bound)]),
-                cs.chain_schema(
-                    [cs.str_schema(strict=True), cs.decimal_schema(allow_inf_nan=False, ge=bound)]
-                ),
+                cs.chain_schema([integer, cs.decimal_schema()]),
+                cs.chain_schema([cs.str_schema(strict=True), decimal()]),
             ],
-            [cs.decimal_schema(strict=True, allow_inf_nan=False, ge=bound)],
+            [decimal(strict=True)],
         ),
-        cs.decimal_schema(ge=bound),
+        cs.decimal_schema(ge=low),
         ge,
     )
 
 
 _NEVER_FLOAT = (
     "a Decimal, an int or a numeric string, never a float (a float has lost digits), "
-    "NaN or infinity"
+    f"NaN or infinity, less than 10**{MAX_INTEGER_DIGITS} in size"
 )
 _EXACT = _exact("exact_decimal", f"expected an exact amount: {_NEVER_FLOAT}")
 _UNSIGNED = _exact("exact_unsigned", f"expected an exact amount of zero or more: {_NEVER_FLOAT}", 0)
+_WHOLE = _exact(
+    "exact_whole",
+    f"expected a whole amount (no fraction: the currency has no minor unit): {_NEVER_FLOAT}",
+    whole=True,
+)
 
 _ISO_DATE = NativeCheck(
     "iso_date",
@@ -156,6 +189,10 @@ ExactDecimal = Annotated[Decimal, _EXACT]
 
 UnsignedDecimal = Annotated[Decimal, _UNSIGNED]
 """An `ExactDecimal` of zero or more: an amount whose sign is carried elsewhere."""
+
+WholeDecimal = Annotated[Decimal, _WHOLE]
+"""An `ExactDecimal` without a fractional part (`100.0` is whole, `100.5` is not): an amount
+a provider documents as an integer of a currency with no minor unit (CLP)."""
 
 IsoDate = Annotated[date, _ISO_DATE]
 """A calendar date written exactly `YYYY-MM-DD` (never a number, never a date-time)."""

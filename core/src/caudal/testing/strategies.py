@@ -80,7 +80,9 @@ def amounts(
     base = 2 if currency is None else (minor_units(currency) or 0)
     return st.integers(base, base + extra_places).flatmap(
         lambda places: st.decimals(
-            min_value=None if signed else 0,
+            # bounded on both sides: `max_digits` holds for negative amounts too (caudal refuses
+            # more than 32 digits before the point)
+            min_value=-(Decimal(10) ** (max_digits - places) - 1) if signed else 0,
             allow_nan=False,
             allow_infinity=False,
             places=places,

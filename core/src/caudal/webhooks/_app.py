@@ -14,7 +14,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from ..errors import CaudalError, ConfigurationError, MappingError, ProviderError
+from ..errors import (
+    CaudalError,
+    ConfigurationError,
+    ConnectorBug,
+    MappingError,
+    ProviderError,
+)
 from ..model import Pending, Result
 from ._store import TERMINAL, PendingStore, SQLiteStore, Ticket, TicketState
 
@@ -318,6 +324,13 @@ class App:
             return Delivery(ticket, error=exc)
         except MappingError as exc:
             raise _Refused(422, "unmappable", str(exc)) from None
+        except ConnectorBug as exc:
+            # Our code's fault, not the provider's: kept pending (the provider retries) and
+            # logged with the traceback the bug carries.
+            log.error(
+                "bug while mapping a webhook delivery; it stays pending: %s", exc, exc_info=exc
+            )
+            raise _Refused(500, "receiver error") from None
         except CaudalError as exc:
             log.error("webhook delivery not handled: %s", exc)
             raise _Refused(503, "receiver not ready") from None

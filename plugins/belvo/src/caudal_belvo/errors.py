@@ -2,8 +2,9 @@
 
 Belvo answers errors as a JSON array of `{code, message, request_id}`; the HTTP status decides
 the error type and whether retrying can help, and Belvo's `code`, `message` and `request_id` are
-carried unchanged (an unknown code is carried too, never swallowed). A body that is not JSON (a
-proxy's HTML error page) is a `TransportError` with the status, never a decoding crash.
+carried unchanged (an unknown code is carried too, never swallowed). A body that is not that
+array (a proxy's HTML error page, an empty 401) is read by its status alone, as for every
+connector (`caudal.status_error`), never a decoding crash.
 """
 
 from __future__ import annotations
@@ -24,9 +25,9 @@ from caudal import (
     ProviderError,
     Reply,
     RetryAdvice,
-    TransportError,
+    status_error,
 )
-from caudal.mapping import load_json, mapping_errors, validate
+from caudal.mapping import load_json, mapping_errors, validate_data
 from caudal.runtime import parse_retry_after
 
 from .raw import RawError, RawTokenGenerationData, RawTokenRequired
@@ -75,14 +76,16 @@ def error_for(reply: Reply, call: Call[Any]) -> CaudalError:
     try:
         data = load_json(reply.body)
     except (ValueError, RecursionError):
-        return _not_json(reply, call)
-    if reply.status == 428:
+        data = None
+    if reply.status == 428 and data is not None:
         return _challenge(data, reply, call)
-    errors, problem = _errors_in(data, call)
+    errors = _errors_in(data, call)
+    if not errors:
+        return status_error(reply, call, "Belvo")
     rule = rule_for(reply.status)
-    first = errors[0] if errors else RawError()
+    first = errors[0]
     return rule.error(
-        _message(errors, reply.status) + problem,
+        _message(errors, reply.status),
         connector=call.connector,
         capability=call.capability,
         code=first.code,
@@ -94,47 +97,35 @@ def error_for(reply: Reply, call: Call[Any]) -> CaudalError:
     )
 
 
-def _errors_in(data: Any, call: Call[Any]) -> tuple[list[RawError], str]:
-    """Belvo's errors, and what was wrong with the body if it is not the documented array.
+def _errors_in(data: Any, call: Call[Any]) -> list[RawError]:
+    """Belvo's errors; none when the body is not its documented array of `{code, message}`.
 
-    A malformed error body must not turn a retryable 500 into a final MappingError: the status
-    still decides, and the message says what did not fit.
+    A lone object reads like an array of one; an error that has neither a code nor a message
+    says nothing of Belvo's, so such a body is not Belvo's (the status alone then decides).
     """
     if isinstance(data, dict):
-        data = [data]  # documented as an array; a lone object reads the same
+        data = [data]
+    if not isinstance(data, list):
+        return []
     try:
-        return validate(ERRORS, data, call), ""
-    except MappingError as exc:
-        return [], f" (error body not in Belvo's documented shape: at {exc.path}: {exc.reason})"
+        errors = validate_data(ERRORS, data, call)
+    except MappingError:
+        return []
+    return errors if any(e.code or e.message for e in errors) else []
 
 
 def _message(errors: list[RawError], status: int) -> str:
-    if not errors:
-        return f"HTTP {status} with no error description"
     first, *more = errors
     text = first.message or f"HTTP {status} with no error message"
     also = "; ".join(f"[{e.code}] {e.message}" if e.code else f"{e.message}" for e in more)
     return f"{text} (also: {also})" if also else text
 
 
-def _not_json(reply: Reply, call: Call[Any]) -> TransportError:
-    kind = reply.header("content-type") or "no content type"
-    transient = reply.status >= 500 or reply.status in (408, 429)
-    return TransportError(
-        f"HTTP {reply.status} with a body that is not JSON ({kind}): not Belvo's error format, "
-        "likely a proxy or gateway in between",
-        connector=call.connector,
-        capability=call.capability,
-        status=reply.status,
-        retry=RetryAdvice.NOW if transient else RetryAdvice.NEVER,
-    )
-
-
 def _challenge(data: Any, reply: Reply, call: Call[Any]) -> ChallengeRequired:
     """A 428 `token_required`: the challenge the host app answers with `conn.resume`."""
     if isinstance(data, dict):
         data = [data]
-    first = validate(TOKEN_REQUIRED, data, call)[0]
+    first = validate_data(TOKEN_REQUIRED, data, call)[0]
     with mapping_errors(call, "$[0]"):
         challenge = _challenge_of(first, call)
     return ChallengeRequired(

@@ -34,7 +34,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from caudal import AuthenticationError, MappingError, ProviderError
+from caudal import AuthenticationError, MappingError, ProviderError, TransportError
 from caudal.sandbox import Emulator, ErrorCase
 
 from . import afc, bancosecurity, raw, seeded
@@ -121,7 +121,7 @@ CASES: dict[str, str] = {
         "username flaky-<n>[-...]: the first n requests answer I001 RETRY_IMMEDIATELY"
     ),
     "slow answer": f"username slow-<seconds>[-...] (at most {MAX_SLOW:g} s): then success",
-    "no data": "username nodata[-...]: Status OK with Data null and an AdditionalInformation",
+    "no data": "username nodata[-...]: Status OK with Data null (a no_data ProviderError)",
     "empty arrays": "username empty[-...]: Status OK with empty arrays",
     "notes": "username notes[-...]: data plus an AdditionalInformation remark",
     "invalid RUTs": "username invalid-rut[-...]: every employer RUT is the docs' 11.222.333-4",
@@ -513,8 +513,10 @@ def error_cases() -> list[ErrorCase]:
                 cases.append(case(_as(params, f"error-E201-{error_type}"), ProviderError, "E201"))
             cases += [
                 case(params, AuthenticationError, settings={"api_key": "not-the-sandbox-key"}),
-                case(_as(params, "http-502"), ProviderError),
+                # an HTML page is not Khipu speaking: read by its status (caudal.status_error)
+                case(_as(params, "http-502"), TransportError),
                 case(_as(params, "broken"), MappingError),
+                case(_as(params, "nodata"), ProviderError),
             ]
     return cases
 

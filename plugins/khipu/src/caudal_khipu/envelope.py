@@ -3,9 +3,9 @@
 Khipu reports most failures inside an HTTP 200 (`Status: "ERROR"` with `Error{Code, Type,
 Description}`), so the HTTP status alone says little. The order of reading is:
 
-1. a non-2xx status: 401/403 -> `AuthenticationError`, 429/5xx -> retryable `ProviderError`
-   (honouring `Retry-After`), anything else -> `ProviderError`; an error page that is not JSON is
-   reported by status and content type, never as a JSON decode crash;
+1. a non-2xx status: a Khipu ERROR envelope is Khipu's error (401/403 -> `AuthenticationError`,
+   429/5xx retryable unless its `Type` says otherwise); any other body (an HTML error page,
+   nothing) is read by its status alone, as for every connector (`caudal.status_error`);
 2. the envelope's head (everything but `Data`): `Status: ERROR` -> `ProviderError` with Khipu's
    code, description, type, a retry advice and a category, whatever `Data` holds;
 3. HTTP 202 -> `Pending`; otherwise `Data` is read with the endpoint's model and mapped.
@@ -23,14 +23,16 @@ from pydantic import TypeAdapter
 from caudal import (
     AuthenticationError,
     Call,
+    CaudalError,
     MappingError,
     Pending,
     ProviderError,
     Reply,
     Result,
     RetryAdvice,
+    status_error,
 )
-from caudal.mapping import validate
+from caudal.mapping import validate, validate_data
 from caudal.model import Record, builder
 from caudal.runtime import parse_retry_after
 
@@ -127,36 +129,30 @@ def _error_envelope(reply: Reply, call: Call[Any]) -> raw.Head | None:
     return head if head.Status == "ERROR" else None
 
 
-def http_error(reply: Reply, call: Call[Any]) -> ProviderError:
-    """A non-2xx answer as a typed error; the body is used only if it is a Khipu ERROR envelope."""
+def http_error(reply: Reply, call: Call[Any]) -> CaudalError:
+    """A non-2xx answer as a typed error: Khipu's own when the body is a Khipu ERROR envelope,
+    else caudal's one reading of a bare status (`caudal.status_error`), the same for every
+    connector (an HTML 502 from a proxy is a TransportError, a 401 an AuthenticationError)."""
     head = _error_envelope(reply, call)
-    if head is not None and reply.status not in (401, 403):
-        error = provider_error(head, call, reply.status)
-        unadvised = error.provider_type is None or error.provider_type.upper() not in RETRY_TYPES
-        if unadvised and (reply.status >= 500 or reply.status == 429):
-            error.retry = RetryAdvice.NOW
-        return error
-    where = {"connector": call.connector, "capability": call.capability, "status": reply.status}
+    if head is None:
+        return status_error(reply, call, "Khipu")
     if reply.status in (401, 403):
         what = "rejected the credentials" if reply.status == 401 else "refused access"
         return AuthenticationError(
             f"Khipu {what} (HTTP {reply.status}): check api_key / jwt / client credentials",
+            connector=call.connector,
+            capability=call.capability,
+            status=reply.status,
             category="auth",
-            code=head.Error.Code if head and head.Error else None,
-            **where,  # type: ignore[arg-type]
+            code=head.Error.Code if head.Error else None,
+            request_id=head.OperationId,
         )
-    content = reply.header("content-type") or "no content type"
-    message = f"Khipu answered HTTP {reply.status} ({content})"
-    if reply.status >= 500 or reply.status == 429:
-        return ProviderError(
-            message,
-            category="infrastructure" if reply.status >= 500 else "rate_limited",
-            retry=RetryAdvice.NOW,
-            retry_after=parse_retry_after(reply.header("retry-after")),
-            **where,  # type: ignore[arg-type]
-        )
-    category = "not_found" if reply.status == 404 else "bad_request"
-    return ProviderError(message, category=category, **where)  # type: ignore[arg-type]
+    error = provider_error(head, call, reply.status)
+    unadvised = error.provider_type is None or error.provider_type.upper() not in RETRY_TYPES
+    if unadvised and (reply.status >= 500 or reply.status == 429):
+        error.retry = RetryAdvice.NOW
+        error.retry_after = parse_retry_after(reply.header("retry-after"))
+    return error
 
 
 def _notes(head: raw.Head) -> tuple[str, ...]:
@@ -174,6 +170,32 @@ def _pending(head: raw.Head, call: Call[Any]) -> Pending:
     )
 
 
+def _no_data(head: raw.Head, call: Call[Any]) -> CaudalError:
+    """`Status: OK` with `Data: null`, never an empty Result that reads like "no accounts".
+
+    Khipu's documentation allows it ("the service ran, even if it returns no data"): it says
+    what its E3xx codes say, so it is the same `ProviderError` (category `no_data`, not
+    retried), named by the operation id. A body with a `LifeSpan` is a stored 202
+    acknowledgement, not a result at all.
+    """
+    if head.LifeSpan is not None:
+        return MappingError(
+            f"body is Khipu's acknowledgement of pending operation {head.OperationId} "
+            "(Data null, LifeSpan set), not a result",
+            connector=call.connector,
+            capability=call.capability,
+            path="$.Data",
+        )
+    return ProviderError(
+        "Khipu answered OK without data (Data is null): nothing found for what was asked",
+        connector=call.connector,
+        capability=call.capability,
+        category="no_data",
+        request_id=head.OperationId,
+        retry=RetryAdvice.NEVER,
+    )
+
+
 def read_envelope(
     reply: Reply,
     call: Call[Any],
@@ -184,7 +206,7 @@ def read_envelope(
     if not 200 <= reply.status < 300:
         raise http_error(reply, call)
     body = validate(_JSON, reply.body, call)
-    head = validate(_HEAD, body, call)
+    head = validate_data(_HEAD, body, call)
     if head.Status == "ERROR":
         raise provider_error(head, call, reply.status)
     if reply.status == 202:
@@ -196,9 +218,11 @@ def read_envelope(
                 capability=call.capability,
             )
         return _pending(head, call)
-    parsed = validate(envelope, body, call)
+    parsed = validate_data(envelope, body, call)
     del body  # the decoded JSON tree: freed before the records are built (peak memory)
-    items = () if parsed.Data is None else tuple(records(parsed.Data, call))
+    if parsed.Data is None:
+        raise _no_data(parsed, call)
+    items = tuple(records(parsed.Data, call))
     return _RESULT(
         connector=call.connector,
         capability=call.capability,

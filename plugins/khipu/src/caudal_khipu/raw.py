@@ -9,9 +9,13 @@ Reading rules (forward compatible, never lossy):
 - `Error.Type`, `Error.Code` and `Balance.Type` are plain strings: a value Khipu adds later is
   carried to the caller, not crashed on;
 - amounts are `Decimal` parsed from the JSON number's text (CLP integers, cuota decimals) and a
-  float is refused outright; currencies are checked against ISO 4217 here, so a bad code fails
-  with its exact JSON path;
-- a documented array that arrives as `null` reads as empty (Khipu: "may be empty");
+  float is refused outright; AFC's peso amounts are documented as integers (CLP has no minor
+  unit), so a fractional one (`100.5`) is refused rather than carried (`100.0` is whole);
+  every amount is bounded (`caudal.model.MAX_INTEGER_DIGITS`: `1e999999` is refused);
+  currencies are checked against ISO 4217 here, so a bad code fails with its exact JSON path;
+- a documented array that arrives as `null` reads as empty (Khipu: "may be empty"); every
+  array is `FailFast`: validation stops at its first bad item (a body of a million bad items
+  must not cost a million error objects);
 - date-times must carry a UTC offset (`-0400`, written without a colon, is accepted as is);
   dates must be exactly `YYYY-MM-DD`.
 """
@@ -26,6 +30,7 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    FailFast,
     Field,
     PlainSerializer,
     SecretStr,
@@ -39,6 +44,7 @@ from caudal.model import (
     IsoDate,
     Period,
     UnsignedDecimal,
+    WholeDecimal,
 )
 
 __all__ = [
@@ -155,7 +161,7 @@ class Envelope(Head, Generic[DataT]):
 class AmountDetail(_Raw):
     """One employer's share of the AFC balance: CLP and fund units (cuotas)."""
 
-    Amount: ExactDecimal
+    Amount: WholeDecimal
     AmountCuota: ExactDecimal
     EmployerId: str
     EmployerName: str
@@ -165,8 +171,8 @@ class AfcAccountBalance(_Raw):
     """The AFC account balance: whole CLP, cuotas, and the per-employer details."""
 
     CreationDate: IsoDate
-    Details: Annotated[list[AmountDetail], BeforeValidator(_null_is_empty)]
-    TotalBalance: ExactDecimal
+    Details: Annotated[list[AmountDetail], FailFast(), BeforeValidator(_null_is_empty)]
+    TotalBalance: WholeDecimal
     TotalBalanceCuota: ExactDecimal
 
 
@@ -186,14 +192,16 @@ class PaidContribution(_Raw):
     EmployerId: str
     EmployerName: str
     PaymentDate: IsoDate
-    TaxableIncome: ExactDecimal
-    TaxedAmount: ExactDecimal
+    TaxableIncome: WholeDecimal
+    TaxedAmount: WholeDecimal
 
 
 class AfcContributionsData(_Raw):
     """`Data` of afc.cl last-credited-contribution."""
 
-    PaidContributions: Annotated[list[PaidContribution], BeforeValidator(_null_is_empty)]
+    PaidContributions: Annotated[
+        list[PaidContribution], FailFast(), BeforeValidator(_null_is_empty)
+    ]
 
 
 # -- bancosecurity.cl balances: POST /v1/cl/banking/business/bancosecurity.cl/current/balances -
@@ -223,7 +231,7 @@ class BankBalance(_Raw):
 class BankBalancesData(_Raw):
     """`Data` of bancosecurity.cl current balances."""
 
-    Balance: Annotated[list[BankBalance], BeforeValidator(_null_is_empty)]
+    Balance: Annotated[list[BankBalance], FailFast(), BeforeValidator(_null_is_empty)]
 
 
 # -- bancosecurity.cl loans: POST /v1/cl/banking/personal/bancosecurity.cl/products/loans ------
@@ -255,7 +263,7 @@ class BankLoan(_Raw):
 class LoansData(_Raw):
     """`Data` of bancosecurity.cl loans."""
 
-    Loan: Annotated[list[BankLoan], BeforeValidator(_null_is_empty)]
+    Loan: Annotated[list[BankLoan], FailFast(), BeforeValidator(_null_is_empty)]
 
 
 # -- request bodies ----------------------------------------------------------------------------
