@@ -23,6 +23,7 @@ from ._http import (
     build,
     client_options,
     deadline_passed,
+    not_followed,
     read_reply,
     transport_error,
 )
@@ -147,6 +148,8 @@ class AsyncRunner:
         try:
             response = await client.send(request, stream=True, auth=auth)
             try:
+                if response.has_redirect_location:
+                    raise not_followed(response, request, call)
                 body = Body(response, self._settings.max_response_bytes, request, call, deadline)
                 async for chunk in response.aiter_raw():
                     body.add(chunk)

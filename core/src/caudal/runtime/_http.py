@@ -28,6 +28,7 @@ __all__ = [
     "build",
     "client_options",
     "deadline_passed",
+    "not_followed",
     "read_reply",
     "too_large",
     "transport_error",
@@ -134,6 +135,24 @@ def deadline_passed(request: httpx.Request, call: Call[Any]) -> TransportError:
         f"{url_of(request)}",
         connector=call.connector,
         capability=call.capability,
+    )
+
+
+def not_followed(
+    response: httpx.Response, request: httpx.Request, call: Call[Any]
+) -> TransportError:
+    """A redirect, never followed: credentials and end-user data go only to the configured URL.
+
+    Raised by the runner for every connector alike (a redirect is not any provider's
+    documented answer); the target is not shown, its query may carry tokens.
+    """
+    return TransportError(
+        f"{url_of(request)} answered HTTP {response.status_code}, a redirect caudal does not "
+        "follow (check base_url)",
+        connector=call.connector,
+        capability=call.capability,
+        status=response.status_code,
+        retry=RetryAdvice.NEVER,
     )
 
 

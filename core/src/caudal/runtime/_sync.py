@@ -23,6 +23,7 @@ from ._http import (
     build,
     client_options,
     deadline_passed,
+    not_followed,
     read_reply,
     transport_error,
 )
@@ -118,6 +119,8 @@ class SyncRunner:
         try:
             response = client.send(request, stream=True, auth=auth)
             try:
+                if response.has_redirect_location:
+                    raise not_followed(response, request, call)
                 body = Body(response, self._settings.max_response_bytes, request, call, deadline)
                 for chunk in response.iter_raw():
                     body.add(chunk)

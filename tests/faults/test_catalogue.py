@@ -1,0 +1,117 @@
+"""Every catalogued fault, against the core runtime (a toy connector) and the real connectors
+(belvo.br, and afc.cl with its OAuth token endpoint), sync and async.
+
+Each call must raise the catalogued caudal error (nothing half-returned: a call that raises
+returns nothing), within its deadline plus `PACE.slack`, with its peak memory bounded by a
+small multiple of `max_response_bytes` for the bodies that are about size, no secret in the
+message, and never a request to the host a redirect points to.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import tracemalloc
+from typing import Any
+
+import pytest
+
+from caudal import CaudalError, Connector, Registry, registry
+from tests.core.toy import TOY_KEY, ToyConnector
+
+from .catalogue import CASES, LIMIT, PACE, TOKEN_PATH, Case, token_ok
+from .conftest import OUTCOMES, Outcome
+from .hostile import HostileServer
+
+SECRET = "hostile-secret-a81f0c"  # noqa: S105 - planted to be looked for
+TARGETS = ("core", "belvo.br", "afc.cl")
+MEMORY_BOUND = 10
+"""Peak memory of a call at most this many times `max_response_bytes` (plus a constant)."""
+MEMORY_CONSTANT = 2 << 20
+
+
+def connect(target: str, url: str) -> Connector:
+    common: dict[str, Any] = {
+        "base_url": url,
+        "read_timeout": PACE.read_timeout,
+        "connect_timeout": PACE.read_timeout,
+        "deadline": PACE.deadline,
+        "max_attempts": 3,
+        "backoff": 0.02,
+        "max_backoff": 0.1,
+        "max_response_bytes": LIMIT,
+    }
+    if target == "core":
+        return Registry.of(ToyConnector).get("toy", api_key=TOY_KEY, **common)
+    if target == "belvo.br":
+        return registry.get("belvo.br", secret_id="hostile-id", secret_password=SECRET, **common)
+    return registry.get(
+        "afc.cl",
+        client_id="hostile-client",
+        client_secret=SECRET,
+        oauth_url=url + TOKEN_PATH,
+        **common,
+    )
+
+
+def invoke(conn: Connector, mode: str, target: str) -> object:
+    params: dict[str, Any] = {"core": {"scenario": "ok"}, "belvo.br": {"link": "hostile-link"}}
+    kwargs = params.get(target, {})
+    if mode == "sync":
+        return conn.balance(**kwargs)
+
+    async def main() -> object:
+        try:
+            return await conn.abalance(**kwargs)
+        finally:
+            await conn.aclose()
+
+    return asyncio.run(main())
+
+
+def cases() -> list[Any]:
+    chosen = []
+    for case in CASES:
+        for target in TARGETS if case.token is None else ("afc.cl",):
+            for mode in ("sync", "async"):
+                chosen.append(pytest.param(case, target, mode, id=f"{case.name}-{target}-{mode}"))
+    return chosen
+
+
+@pytest.mark.parametrize(("case", "target", "mode"), cases())
+def test_fault(case: Case, target: str, mode: str, thief: HostileServer) -> None:
+    routes = {TOKEN_PATH: case.token or token_ok, "*": case.data}
+    with HostileServer(routes, interval=PACE.interval) as server:
+        conn = connect(target, server.url)
+        if case.memory:
+            tracemalloc.start()
+        try:
+            before = tracemalloc.get_traced_memory()[0]
+            tracemalloc.reset_peak()
+            started = time.monotonic()
+            with pytest.raises(CaudalError) as info:
+                result = invoke(conn, mode, target)
+                pytest.fail(f"half-returned: {result!r}")  # unreachable when it raises
+            elapsed = time.monotonic() - started
+            peak = tracemalloc.get_traced_memory()[1] - before if case.memory else None
+        finally:
+            if case.memory:
+                tracemalloc.stop()
+            conn.close()
+    error = info.value
+    OUTCOMES.append(
+        Outcome(case.name, target, mode, case.expect.__name__, type(error).__name__, elapsed, peak)
+    )
+    assert type(error) is case.expect, f"{type(error).__name__}: {error}"
+    assert (error.connector, error.capability) == (conn.name, "balance")
+    assert elapsed <= PACE.deadline + PACE.slack
+    if peak is not None:
+        assert peak <= MEMORY_BOUND * LIMIT + MEMORY_CONSTANT, f"peak {peak / LIMIT:.1f}x limit"
+    assert SECRET not in str(error) and TOY_KEY not in str(error)
+    if case.deadline:
+        assert "deadline" in str(error) or "timed out" in str(error)
+    data_hits = [s for s in server.seen if TOKEN_PATH not in s]
+    if case.hits is not None:
+        assert len(data_hits) == case.hits, server.seen
+    assert len(data_hits) <= 3  # max_attempts
+    assert thief.seen == []
