@@ -20,7 +20,7 @@ from .hostile import Wire, answer, bomb, chunked, double_gzip, head
 
 __all__ = ["CASES", "LIMIT", "PACE", "THIEF", "TOKEN_PATH", "Case", "Pace", "token_ok"]
 
-TOKEN_PATH = "/oauth2/token"  # noqa: S105 - a path
+TOKEN_PATH = "/oauth2/token"
 
 LIMIT = 1 << 20
 """`max_response_bytes` of every connector in the catalogue: bombs are measured against it."""

@@ -64,7 +64,9 @@ def summary() -> str:
             f" ({worst.case}, {worst.target}, {worst.mode})"
         )
     lines.append("")
-    lines.append(f"{'fault':40} {'target':17} {'mode':5} {'error':15} {'seconds':>7} {'peak/limit':>10}")
+    lines.append(
+        f"{'fault':40} {'target':17} {'mode':5} {'error':15} {'seconds':>7} {'peak/limit':>10}"
+    )
     for o in sorted(OUTCOMES, key=lambda o: (o.case, o.target, o.mode)):
         ratio = "" if o.peak is None else f"{o.peak / LIMIT:.2f}"
         mark = "" if o.right else f"  (expected {o.expected})"

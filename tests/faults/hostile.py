@@ -8,6 +8,7 @@ whole server stops by itself after `lifetime` seconds even if nobody stops it.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import socket
 import struct
@@ -147,10 +148,8 @@ class HostileServer:
         except OSError:
             pass
         finally:
-            try:
+            with contextlib.suppress(OSError):
                 sock.close()
-            except OSError:
-                pass
 
 
 def _read_request(sock: socket.socket) -> tuple[str, str]:
@@ -165,7 +164,11 @@ def _read_request(sock: socket.socket) -> tuple[str, str]:
     head, _, body = data.partition(b"\r\n\r\n")
     lines = head.decode("latin-1").split("\r\n")
     length = next(
-        (int(v) for k, _, v in (x.partition(":") for x in lines[1:]) if k.lower() == "content-length"),
+        (
+            int(v)
+            for k, _, v in (x.partition(":") for x in lines[1:])
+            if k.lower() == "content-length"
+        ),
         0,
     )
     while len(body) < min(length, MAX_REQUEST):
@@ -173,7 +176,7 @@ def _read_request(sock: socket.socket) -> tuple[str, str]:
         if not chunk:
             break
         body += chunk
-    method, path, *_ = (lines[0].split(" ") + ["", ""])[:3]
+    method, path, *_ = [*lines[0].split(" "), "", ""][:3]
     return method, path
 
 
@@ -188,7 +191,10 @@ def head(status: str = "200 OK", *headers: str) -> bytes:
 
 def answer(body: bytes, status: str = "200 OK", *headers: str) -> bytes:
     """A whole, honest answer."""
-    return head(status, "Content-Type: application/json", f"Content-Length: {len(body)}", *headers) + body
+    return (
+        head(status, "Content-Type: application/json", f"Content-Length: {len(body)}", *headers)
+        + body
+    )
 
 
 def chunked(data: bytes) -> bytes:

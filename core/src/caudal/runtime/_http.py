@@ -293,5 +293,6 @@ def as_response(reply: Reply, request: httpx.Request) -> httpx.Response:
     The runner drives `httpx.Auth` flows itself (so a token request is sent, timed and
     size-limited like any other); a flow that reads the body gets these bytes.
     """
-    headers = [(k, v) for k, v in reply.headers.items() if k not in _DECODED_AWAY]
+    # Values are str as httpx decoded them (ASCII, UTF-8 or Latin-1): UTF-8 takes them all.
+    headers = [(k.encode(), v.encode()) for k, v in reply.headers.items() if k not in _DECODED_AWAY]
     return httpx.Response(reply.status, headers=headers, content=reply.body, request=request)
