@@ -19,10 +19,10 @@ from ._http import (
     Body,
     Reader,
     Urls,
-    as_response,
     build,
     client_options,
     deadline_passed,
+    hand_over,
     not_followed,
     read_reply,
     transport_error,
@@ -117,14 +117,19 @@ class AsyncRunner:
             # Cancels whatever is in flight at the deadline: a connect, a drip, a token request.
             async with asyncio.timeout(deadline - time.monotonic()):
                 if self._auth is None:
-                    return await self._fetch(client, in_flight, call, deadline, USE_CLIENT_DEFAULT)
+                    reply, _ = await self._fetch(
+                        client, in_flight, call, deadline, USE_CLIENT_DEFAULT
+                    )
+                    return reply
                 flow = self._auth.async_auth_flow(in_flight)
                 try:
                     in_flight = await anext(flow)
                     while True:
-                        reply = await self._fetch(client, in_flight, call, deadline, NO_AUTH)
+                        reply, response = await self._fetch(
+                            client, in_flight, call, deadline, NO_AUTH
+                        )
                         try:
-                            in_flight = await flow.asend(as_response(reply, in_flight))
+                            in_flight = await flow.asend(response)
                         except StopAsyncIteration:
                             return reply
                 finally:
@@ -139,7 +144,7 @@ class AsyncRunner:
         call: Call[Any],
         deadline: float,
         auth: Any,
-    ) -> Reply:
+    ) -> tuple[Reply, httpx.Response]:
         """Send one request of the exchange and read its whole answer, bounded (see SyncRunner)."""
         left = deadline - time.monotonic()
         if left <= 0:
@@ -153,7 +158,8 @@ class AsyncRunner:
                 body = Body(response, self._settings.max_response_bytes, request, call, deadline)
                 async for chunk in response.aiter_raw():
                     body.add(chunk)
-                return body.reply()
+                reply = body.reply()
+                return reply, hand_over(response, reply.body)
             finally:
                 await response.aclose()
         except httpx.HTTPError as exc:

@@ -19,10 +19,10 @@ from ._http import (
     Body,
     Reader,
     Urls,
-    as_response,
     build,
     client_options,
     deadline_passed,
+    hand_over,
     not_followed,
     read_reply,
     transport_error,
@@ -86,14 +86,14 @@ class SyncRunner:
         client = self.client
         http_request = build(client, request, self._urls)
         if self._auth is None:
-            return self._fetch(client, http_request, call, deadline, USE_CLIENT_DEFAULT)
+            return self._fetch(client, http_request, call, deadline, USE_CLIENT_DEFAULT)[0]
         flow = self._auth.sync_auth_flow(http_request)
         try:
             outgoing = next(flow)
             while True:
-                reply = self._fetch(client, outgoing, call, deadline, NO_AUTH)
+                reply, response = self._fetch(client, outgoing, call, deadline, NO_AUTH)
                 try:
-                    outgoing = flow.send(as_response(reply, outgoing))
+                    outgoing = flow.send(response)
                 except StopIteration:
                     return reply
         finally:
@@ -106,7 +106,7 @@ class SyncRunner:
         call: Call[Any],
         deadline: float,
         auth: Any,
-    ) -> Reply:
+    ) -> tuple[Reply, httpx.Response]:
         """Send one request of the exchange and read its whole answer, bounded.
 
         `auth`: NO_AUTH when the runner's flow applied it, else httpx's client default (which
@@ -124,7 +124,8 @@ class SyncRunner:
                 body = Body(response, self._settings.max_response_bytes, request, call, deadline)
                 for chunk in response.iter_raw():
                     body.add(chunk)
-                return body.reply()
+                reply = body.reply()
+                return reply, hand_over(response, reply.body)
             finally:
                 response.close()
         except httpx.HTTPError as exc:
