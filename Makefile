@@ -10,7 +10,7 @@ export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 export UV_PYTHON_DOWNLOADS := never
 export UV_NO_PROGRESS := 1
 
-.PHONY: install demo test lint typecheck pytest bench bench-smoke docs docs-sync fuzz crash clean
+.PHONY: install demo test lint typecheck pytest bench bench-smoke docs docs-sync fuzz crash faults clean
 
 $(UV):
 	@echo "bootstrapping uv $(UV_VERSION) into $(TOOLS)/"
@@ -46,6 +46,9 @@ fuzz: install ## long property runs (many more hypothesis examples)
 
 crash: install ## kill a real webhook receiver at every step, many runs each (CAUDAL_CRASH_RUNS)
 	CAUDAL_CRASH_RUNS=$${CAUDAL_CRASH_RUNS:-10} $(BIN)/pytest tests/webhooks/test_crash.py -s -q
+
+faults: install ## the fault catalogue at the measured pace (drip 1 B/s, deadline 5 s, 1 GiB bombs); writes tests/faults/SUMMARY.txt
+	CAUDAL_FAULTS=slow CAUDAL_FAULTS_SUMMARY=tests/faults/SUMMARY.txt $(BIN)/pytest tests/faults -q
 
 bench: install ## benchmarks with same-run baselines; writes bench/results.json
 	$(BIN)/python -m bench
