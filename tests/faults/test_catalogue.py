@@ -16,12 +16,13 @@ from typing import Any
 
 import pytest
 
-from caudal import CaudalError, Connector, Registry, registry
+from caudal import CaudalError, Connector, Registry, TransportError, registry
+from tests.core.toy import BODY as TOY_BODY
 from tests.core.toy import TOY_KEY, ToyConnector
 
 from .catalogue import CASES, LIMIT, PACE, TOKEN_PATH, Case, token_ok
 from .conftest import OUTCOMES, Outcome
-from .hostile import HostileServer
+from .hostile import Fault, HostileServer, Wire, answer
 
 SECRET = "hostile-secret-a81f0c"  # planted, to be looked for
 TARGETS = ("core", "belvo.br", "afc.cl")
@@ -114,3 +115,41 @@ def test_fault(case: Case, target: str, mode: str, thief: HostileServer) -> None
         assert len(data_hits) == case.hits, server.seen
     assert len(data_hits) <= 3  # max_attempts
     assert thief.seen == []
+
+
+def _good(wire: Wire) -> None:
+    wire.send(answer(TOY_BODY))
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_a_call_cut_at_its_deadline_leaves_the_pool_usable(mode: str) -> None:
+    """A request abandoned mid-body (sync: the socket bound; async: cancellation) must give its
+    pool slot back: with one connection, the next call would otherwise wait for ever."""
+    routes: dict[str, Fault] = {"/balances/drip": CASES[0].data, "*": _good}
+    with HostileServer(routes, interval=PACE.interval) as server:
+        conn = Registry.of(ToyConnector).get(
+            "toy", base_url=server.url, deadline=PACE.deadline, max_connections=1
+        )
+
+        async def both() -> tuple[BaseException | None, int]:
+            first: BaseException | None = None
+            try:
+                try:
+                    await conn.abalance(scenario="drip")
+                except TransportError as e:
+                    first = e
+                return first, len(await conn.abalance(scenario="ok"))
+            finally:
+                await conn.aclose()
+
+        started = time.monotonic()
+        if mode == "sync":
+            with pytest.raises(TransportError, match="deadline"):
+                conn.balance(scenario="drip")
+            assert len(conn.balance(scenario="ok")) == 2
+        else:
+            error, count = asyncio.run(both())
+            assert isinstance(error, TransportError) and "deadline" in str(error)
+            assert count == 2
+        conn.close()
+    assert time.monotonic() - started <= 2 * PACE.deadline + PACE.slack
