@@ -20,7 +20,7 @@ from caudal import CaudalError, Connector, Registry, TransportError, registry
 from tests.core.toy import BODY as TOY_BODY
 from tests.core.toy import TOY_KEY, ToyConnector
 
-from .catalogue import CASES, LIMIT, PACE, TOKEN_PATH, Case, token_ok
+from .catalogue import CASES, LIMIT, PACE, TOKEN_PATH, Case, token_ok, warm
 from .conftest import OUTCOMES, Outcome
 from .hostile import Fault, HostileServer, Wire, answer
 
@@ -82,6 +82,7 @@ def cases() -> list[Any]:
 @pytest.mark.parametrize(("case", "target", "mode"), cases())
 def test_fault(case: Case, target: str, mode: str, thief: HostileServer) -> None:
     routes = {TOKEN_PATH: case.token or token_ok, "*": case.data}
+    warm()
     with HostileServer(routes, interval=PACE.interval) as server:
         conn = connect(target, server.url)
         if case.memory:
