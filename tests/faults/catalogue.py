@@ -57,6 +57,9 @@ class Case:
     """Peak memory is measured against `LIMIT` (bombs, oversized bodies)."""
     hits: int | None = None
     """Requests the data path must have seen (retries bounded), when it matters."""
+    deadline_s: float = PACE.deadline
+    """The call's deadline: longer for the retry cases, whose point is the count of attempts
+    (a loaded machine must not cut the third attempt short)."""
 
 
 def _token(wire: Wire) -> None:
@@ -225,10 +228,28 @@ CASES: list[Case] = [
     Case("not HTTP (SSH banner)", _not_http, TransportError),
     Case("HTTP/0.9-style answer", _http09, TransportError),
     Case("TLS bytes", _tls_bytes, TransportError),
-    Case("429, Retry-After overflows", _too_many(b"99999999999999999999"), ProviderError, hits=1),
-    Case("429, Retry-After Arabic-Indic digit", _too_many("٣".encode()), ProviderError, hits=3),
-    Case("429, Retry-After superscript digit", _too_many("³".encode()), ProviderError, hits=3),
-    Case("429, Retry-After: 0", _too_many(b"0"), ProviderError, hits=3),
+    Case(
+        "429, Retry-After overflows",
+        _too_many(b"99999999999999999999"),
+        ProviderError,
+        hits=1,
+        deadline_s=5.0,
+    ),
+    Case(
+        "429, Retry-After Arabic-Indic digit",
+        _too_many("٣".encode()),
+        ProviderError,
+        hits=3,
+        deadline_s=5.0,
+    ),
+    Case(
+        "429, Retry-After superscript digit",
+        _too_many("³".encode()),
+        ProviderError,
+        hits=3,
+        deadline_s=5.0,
+    ),
+    Case("429, Retry-After: 0", _too_many(b"0"), ProviderError, hits=3, deadline_s=5.0),
     Case("token: silence", _unreached, TransportError, token=_silence, deadline=True, hits=0),
     Case("token: drip body", _unreached, TransportError, token=_drip_body, deadline=True, hits=0),
     Case("token: gzip bomb", _unreached, TransportError, token=_bomb("gzip"), memory=True, hits=0),

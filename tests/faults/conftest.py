@@ -23,6 +23,7 @@ class Outcome:
     expected: str
     got: str
     elapsed: float
+    deadline: float
     peak: int | None
 
     @property
@@ -45,7 +46,7 @@ def summary() -> str:
     if not OUTCOMES:
         return ""
     right = sum(o.right for o in OUTCOMES)
-    over = max(o.elapsed - PACE.deadline for o in OUTCOMES)
+    over = max(o.elapsed - o.deadline for o in OUTCOMES)
     peaks = [o for o in OUTCOMES if o.peak is not None]
     worst = max(peaks, key=lambda o: o.peak or 0, default=None)
     lines = [

@@ -31,12 +31,12 @@ MEMORY_BOUND = 10
 MEMORY_CONSTANT = 2 << 20
 
 
-def connect(target: str, url: str) -> Connector:
+def connect(target: str, url: str, deadline: float = PACE.deadline) -> Connector:
     common: dict[str, Any] = {
         "base_url": url,
         "read_timeout": PACE.read_timeout,
         "connect_timeout": PACE.read_timeout,
-        "deadline": PACE.deadline,
+        "deadline": deadline,
         "max_attempts": 3,
         "backoff": 0.02,
         "max_backoff": 0.1,
@@ -84,7 +84,7 @@ def test_fault(case: Case, target: str, mode: str, thief: HostileServer) -> None
     routes = {TOKEN_PATH: case.token or token_ok, "*": case.data}
     warm()
     with HostileServer(routes, interval=PACE.interval) as server:
-        conn = connect(target, server.url)
+        conn = connect(target, server.url, case.deadline_s)
         if case.memory:
             tracemalloc.start()
         try:
@@ -101,11 +101,20 @@ def test_fault(case: Case, target: str, mode: str, thief: HostileServer) -> None
             conn.close()
     error = info.value
     OUTCOMES.append(
-        Outcome(case.name, target, mode, case.expect.__name__, type(error).__name__, elapsed, peak)
+        Outcome(
+            case.name,
+            target,
+            mode,
+            case.expect.__name__,
+            type(error).__name__,
+            elapsed,
+            case.deadline_s,
+            peak,
+        )
     )
     assert type(error) is case.expect, f"{type(error).__name__}: {error}"
     assert (error.connector, error.capability) == (conn.name, "balance")
-    assert elapsed <= PACE.deadline + PACE.slack
+    assert elapsed <= case.deadline_s + PACE.slack
     if peak is not None:
         assert peak <= MEMORY_BOUND * LIMIT + MEMORY_CONSTANT, f"peak {peak / LIMIT:.1f}x limit"
     assert SECRET not in str(error) and TOY_KEY not in str(error)
