@@ -113,9 +113,10 @@ class AsyncRunner:
         self, client: httpx.AsyncClient, request: Request, call: Call[Any], deadline: float
     ) -> Reply:
         in_flight = build(client, request, self._urls)
+        # Cancels whatever is in flight at the deadline: a connect, a drip, a token request.
+        bound = asyncio.timeout(deadline - time.monotonic())
         try:
-            # Cancels whatever is in flight at the deadline: a connect, a drip, a token request.
-            async with asyncio.timeout(deadline - time.monotonic()):
+            async with bound:
                 if self._auth is None:
                     reply, _ = await self._fetch(
                         client, in_flight, call, deadline, USE_CLIENT_DEFAULT
@@ -135,6 +136,8 @@ class AsyncRunner:
                 finally:
                     await flow.aclose()
         except TimeoutError:
+            if not bound.expired():  # not the deadline's: a bug, shown as it is
+                raise
             raise deadline_passed(in_flight, call) from None
 
     async def _fetch(
