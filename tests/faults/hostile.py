@@ -136,13 +136,14 @@ class HostileServer:
 
     def _handle(self, sock: socket.socket) -> None:
         try:
-            method, path = _read_request(sock)
+            method, path = _read_request(sock, self._stopping, self._until)
             self.seen.append(f"{method} {path}")
             fault = next(
                 (f for prefix, f in self.routes.items() if path.startswith(prefix)),
                 self.routes.get("*"),
             )
             if fault is not None:
+                sock.settimeout(5)  # a send the client does not read for 5 s ends the fault
                 wire = Wire(sock, method, path, self.interval, self._stopping, self._until)
                 fault(wire)
         except OSError:
@@ -152,27 +153,32 @@ class HostileServer:
                 sock.close()
 
 
-def _read_request(sock: socket.socket) -> tuple[str, str]:
+def _read_request(sock: socket.socket, stopping: threading.Event, until: float) -> tuple[str, str]:
     """The request line of one request; its head and body are read (bounded) and dropped."""
-    sock.settimeout(5)
+    sock.settimeout(0.05)
     data = b""
+
+    def more() -> bytes | None:
+        while not stopping.is_set() and time.monotonic() < until:
+            try:
+                return sock.recv(4096)
+            except TimeoutError:
+                continue
+        return None
+
     while b"\r\n\r\n" not in data and len(data) < MAX_REQUEST:
-        chunk = sock.recv(4096)
+        chunk = more()
         if not chunk:
             break
         data += chunk
     head, _, body = data.partition(b"\r\n\r\n")
     lines = head.decode("latin-1").split("\r\n")
-    length = next(
-        (
-            int(v)
-            for k, _, v in (x.partition(":") for x in lines[1:])
-            if k.lower() == "content-length"
-        ),
-        0,
-    )
+    sizes = [
+        v for k, _, v in (x.partition(":") for x in lines[1:]) if k.lower() == "content-length"
+    ]
+    length = int(sizes[0]) if sizes and sizes[0].strip().isdigit() else 0
     while len(body) < min(length, MAX_REQUEST):
-        chunk = sock.recv(4096)
+        chunk = more()
         if not chunk:
             break
         body += chunk

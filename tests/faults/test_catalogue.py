@@ -41,6 +41,7 @@ def connect(target: str, url: str, deadline: float = PACE.deadline) -> Connector
         "backoff": 0.02,
         "max_backoff": 0.1,
         "max_response_bytes": LIMIT,
+        "max_connections": 8,  # one async pool per loop (each pool loads the CA bundle)
     }
     if target == "core":
         return Registry.of(ToyConnector).get("toy", api_key=TOY_KEY, **common)
@@ -163,3 +164,24 @@ def test_a_call_cut_at_its_deadline_leaves_the_pool_usable(mode: str) -> None:
             assert count == 2
         conn.close()
     assert time.monotonic() - started <= 2 * PACE.deadline + PACE.slack
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_a_tls_handshake_that_never_ends_is_cut_at_the_deadline(mode: str) -> None:
+    """An https URL whose server never answers the ClientHello, with timeouts far longer than
+    the deadline: only the deadline can end the handshake."""
+    routes: dict[str, Fault] = {"*": CASES[2].data}  # silence
+    with HostileServer(routes) as server:
+        conn = Registry.of(ToyConnector).get(
+            "toy",
+            base_url=server.url.replace("http://", "https://"),
+            connect_timeout=60,
+            read_timeout=60,
+            deadline=PACE.deadline,
+        )
+        started = time.monotonic()
+        with pytest.raises(TransportError, match="deadline"):
+            invoke(conn, mode, "core")
+        elapsed = time.monotonic() - started
+        conn.close()
+    assert elapsed <= PACE.deadline + PACE.slack
