@@ -290,7 +290,7 @@ def hand_over(response: httpx.Response, body: bytes) -> httpx.Response:
     The runner drives `httpx.Auth` flows itself (so a token request is sent, timed and
     size-limited like any other); a flow that reads a response gets the bytes already read
     and decoded, as httpx would give them (headers untouched). Setting httpx's own content
-    attribute costs nothing, where building a second response cost a tenth of a call.
+    attribute costs nothing; building a second response measured 10-30 us, a few % of a call.
     """
     response._content = body  # httpx's cache of the read body
     return response
