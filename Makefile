@@ -10,7 +10,7 @@ export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 export UV_PYTHON_DOWNLOADS := never
 export UV_NO_PROGRESS := 1
 
-.PHONY: install demo test lint typecheck pytest bench bench-smoke docs docs-sync fuzz crash hostile-bodies clean
+.PHONY: install demo test lint typecheck pytest bench bench-smoke docs docs-sync fuzz crash hostile-bodies faults clean
 
 $(UV):
 	@echo "bootstrapping uv $(UV_VERSION) into $(TOOLS)/"
@@ -49,6 +49,9 @@ crash: install ## kill a real webhook receiver at every step, many runs each (CA
 
 hostile-bodies: install ## peak memory per byte for hostile bodies up to 32 MiB (about 1 GB of RAM)
 	CAUDAL_HOSTILE_FULL=1 $(BIN)/pytest tests/hostile/test_memory.py -s -q
+
+faults: install ## the fault catalogue at the measured pace (drip 1 B/s, deadline 5 s, 1 GiB bombs); writes tests/faults/SUMMARY.txt
+	CAUDAL_FAULTS=slow CAUDAL_FAULTS_SUMMARY=tests/faults/SUMMARY.txt $(BIN)/pytest tests/faults -q
 
 bench: install ## benchmarks with same-run baselines; writes bench/results.json
 	$(BIN)/python -m bench

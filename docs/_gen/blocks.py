@@ -31,15 +31,18 @@ COMMON_SETTINGS: dict[str, str] = {
     "connect_timeout": "Seconds to wait for a connection (TCP and TLS).",
     "read_timeout": "Seconds to wait for the answer. Generous: scraping providers answer "
     "synchronous requests slowly.",
-    "deadline": "Seconds the whole call may take, retries included. A retry whose wait would "
-    "end past the deadline is not attempted: the last error is raised instead.",
+    "deadline": "Seconds the whole call may take, retries, token requests and every byte in "
+    "flight included: a connect, a header or body read that would pass it is cut at it "
+    "(`TransportError` naming the deadline). A retry whose wait would end past the deadline is "
+    "not attempted: the last error is raised instead.",
     "max_attempts": "Attempts per call, the first one included (1 to 10).",
     "backoff": "Seconds before the first retry of a transient failure; doubled for each further "
     "attempt, with jitter (50 to 100 % of it), and never shorter than the provider's "
     "`Retry-After`.",
     "max_backoff": "Upper bound of one backoff, in seconds.",
-    "max_response_bytes": "Largest response body read. A larger one raises `TransportError` "
-    "(not retried) instead of filling memory.",
+    "max_response_bytes": "Largest response body read, counted after decoding (gzip, "
+    "deflate), token responses included. A larger one raises `TransportError` (not retried) "
+    "instead of filling memory; a compressed body is never inflated past it.",
     "max_connections": "Size of the connector's connection pool (the sync and the async pool "
     "each).",
 }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 import httpx
@@ -11,7 +12,21 @@ from ..errors import CaudalError
 from ..exchange import Call, Reply, Request
 from ..model import Pending, Result
 from ..settings import ConnectorSettings
-from ._http import Body, Reader, Urls, build, client_options, read_reply, transport_error
+from ._deadline import http_timeouts
+from ._http import (
+    NO_AUTH,
+    USE_CLIENT_DEFAULT,
+    Body,
+    Reader,
+    Urls,
+    build,
+    client_options,
+    deadline_passed,
+    hand_over,
+    not_followed,
+    read_reply,
+    transport_error,
+)
 from ._retry import Attempts
 
 __all__ = ["POOL_CONNECTIONS", "AsyncRunner"]
@@ -53,8 +68,7 @@ class AsyncRunner:
             count = -(-total // POOL_CONNECTIONS)
             sizes = [total // count + (i < total % count) for i in range(count)]
             self._clients = [
-                httpx.AsyncClient(**client_options(self._settings, self._auth, self._headers, n))
-                for n in sizes
+                httpx.AsyncClient(**client_options(self._settings, self._headers, n)) for n in sizes
             ]
             self._busy = [0] * count
             self._loop = loop
@@ -66,12 +80,13 @@ class AsyncRunner:
         return self._pools()[0]
 
     async def run(self, request: Request, read: Reader, call: Call[Any]) -> Result[Any] | Pending:
-        """Send `request`, read the reply, retrying as the errors advise."""
+        """Send `request`, read the reply, retrying as the errors advise, within the deadline."""
         attempts = Attempts(self._settings)
         while True:
             attempts.count += 1
             try:
-                return read_reply(await self.send(request, call), read, call)
+                reply = await self.send(request, call, attempts.deadline)
+                return read_reply(reply, read, call)
             except CaudalError as error:
                 delay = attempts.delay_after(error)
                 if delay is None:
@@ -79,31 +94,79 @@ class AsyncRunner:
                     raise
                 await asyncio.sleep(delay)
 
-    async def send(self, request: Request, call: Call[Any]) -> Reply:
-        """One HTTP exchange, the body read up to the size limit, on the least busy pool."""
+    async def send(self, request: Request, call: Call[Any], deadline: float | None = None) -> Reply:
+        """One HTTP exchange on the least busy pool, with its auth flow's token requests, each
+        answer read up to the size limit, all cancelled at `deadline` (monotonic seconds; the
+        `deadline` setting from now when not given)."""
+        if deadline is None:
+            deadline = time.monotonic() + self._settings.deadline
         clients = self._pools()
         busy = self._busy
         index = busy.index(min(busy))
         busy[index] += 1
         try:
-            return await self._send(clients[index], request, call)
+            return await self._exchange(clients[index], request, call, deadline)
         finally:
             busy[index] -= 1
 
-    async def _send(self, client: httpx.AsyncClient, request: Request, call: Call[Any]) -> Reply:
-        http_request = build(client, request, self._urls)
-        limit = self._settings.max_response_bytes
+    async def _exchange(
+        self, client: httpx.AsyncClient, request: Request, call: Call[Any], deadline: float
+    ) -> Reply:
+        in_flight = build(client, request, self._urls)
+        # Cancels whatever is in flight at the deadline: a connect, a drip, a token request.
+        bound = asyncio.timeout(deadline - time.monotonic())
         try:
-            response = await client.send(http_request, stream=True)
+            async with bound:
+                if self._auth is None:
+                    reply, _ = await self._fetch(
+                        client, in_flight, call, deadline, USE_CLIENT_DEFAULT
+                    )
+                    return reply
+                flow = self._auth.async_auth_flow(in_flight)
+                try:
+                    in_flight = await anext(flow)
+                    while True:
+                        reply, response = await self._fetch(
+                            client, in_flight, call, deadline, NO_AUTH
+                        )
+                        try:
+                            in_flight = await flow.asend(response)
+                        except StopAsyncIteration:
+                            return reply
+                finally:
+                    await flow.aclose()
+        except TimeoutError:
+            if not bound.expired():  # not the deadline's: a bug, shown as it is
+                raise
+            raise deadline_passed(in_flight, call) from None
+
+    async def _fetch(
+        self,
+        client: httpx.AsyncClient,
+        request: httpx.Request,
+        call: Call[Any],
+        deadline: float,
+        auth: Any,
+    ) -> tuple[Reply, httpx.Response]:
+        """Send one request of the exchange and read its whole answer, bounded (see SyncRunner)."""
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise deadline_passed(request, call)
+        request.extensions["timeout"] = http_timeouts(self._settings, left)
+        try:
+            response = await client.send(request, stream=True, auth=auth)
             try:
-                body = Body(response, limit, http_request, call)
-                async for chunk in response.aiter_bytes():
+                if response.has_redirect_location:
+                    raise not_followed(response, request, call)
+                body = Body(response, self._settings.max_response_bytes, request, call, deadline)
+                async for chunk in response.aiter_raw():
                     body.add(chunk)
-                return body.reply()
+                reply = body.reply()
+                return reply, hand_over(response, reply.body)
             finally:
                 await response.aclose()
         except httpx.HTTPError as exc:
-            raise transport_error(exc, http_request, call) from None
+            raise transport_error(exc, request, call, deadline) from None
 
     async def aclose(self) -> None:
         if self._loop is asyncio.get_running_loop():

@@ -11,7 +11,7 @@ from email.utils import parsedate_to_datetime
 from ..errors import CaudalError, RetryAdvice, TransportError
 from ..settings import ConnectorSettings
 
-__all__ = ["Attempts", "parse_retry_after"]
+__all__ = ["MAX_RETRY_AFTER", "Attempts", "parse_retry_after"]
 
 log = logging.getLogger("caudal.runtime")
 
@@ -19,20 +19,34 @@ _JITTER = random.Random()  # noqa: S311 - jitter, not cryptography
 """Shared by every call: seeding a generator per call cost more (12 µs) than the call's mapping."""
 
 
+MAX_RETRY_AFTER = timedelta(days=1)
+"""The longest `Retry-After` believed: a larger one (or an overflowing number) is cut to this.
+The delay is only a hint against the call's deadline (a wait past it is never slept), so one
+day is as good as forever, and it keeps every later arithmetic on it finite."""
+
+
 def parse_retry_after(value: str | None, now: datetime | None = None) -> timedelta | None:
-    """A `Retry-After` header (seconds or an HTTP date) as a delay; None if absent or unreadable."""
+    """A `Retry-After` header (seconds or an HTTP date) as a delay; None if absent or unreadable.
+
+    Never raises: the header is the provider's, and a garbled one must not turn the provider's
+    own error (a 429, a 503) into another. Only ASCII digits count (`str.isdigit` also accepts
+    `'³'` and `'٣'`); delays are cut to `MAX_RETRY_AFTER`, dates in the past give zero.
+    """
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
-        return timedelta(seconds=int(value))
+    if value.isascii() and value.isdigit():
+        digits = value.lstrip("0")  # `int()` of thousands of digits is slow, then refused
+        seconds = int(digits) if 0 < len(digits) <= 9 else (0 if not digits else 10**9)
+        return min(timedelta(seconds=seconds), MAX_RETRY_AFTER)
     try:
         when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        delay = when - (now or datetime.now(UTC))
+    except (TypeError, ValueError, OverflowError, IndexError):
         return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(when - (now or datetime.now(UTC)), timedelta(0))
+    return min(max(delay, timedelta(0)), MAX_RETRY_AFTER)
 
 
 class Attempts:
@@ -41,12 +55,14 @@ class Attempts:
     def __init__(self, settings: ConnectorSettings, rng: random.Random | None = None) -> None:
         self._settings = settings
         self._rng = rng or _JITTER
-        self._started = time.monotonic()
+        self.deadline = time.monotonic() + settings.deadline
+        """When the call must be over, in `time.monotonic()` seconds: every attempt, token
+        request, connect, header and body read of the call is bounded by it."""
         self.count = 0
 
     def remaining(self) -> float:
         """Seconds left before the call's deadline."""
-        return self._settings.deadline - (time.monotonic() - self._started)
+        return self.deadline - time.monotonic()
 
     def delay_after(self, error: CaudalError) -> float | None:
         """Seconds to wait before the next attempt, or None to give up and raise `error`."""
@@ -55,14 +71,12 @@ class Attempts:
             return None
         retry_after: timedelta | None = getattr(error, "retry_after", None)
         wait_for = retry_after.total_seconds() if retry_after is not None else None
-        if advice is RetryAdvice.NOW:
+        if advice is RetryAdvice.NOW or (advice is RetryAdvice.LATER and wait_for is not None):
+            # `Retry-After` is a floor, never below the backoff: `Retry-After: 0` must not make
+            # the attempts a hot loop against a provider that is already overloaded.
             s = self._settings
             backoff = min(s.max_backoff, s.backoff * 2 ** (self.count - 1))
-            delay: float = backoff * (0.5 + self._rng.random() / 2)
-            if wait_for is not None:
-                delay = max(delay, wait_for)
-        elif advice is RetryAdvice.LATER and wait_for is not None:
-            delay = wait_for
+            delay: float = max(backoff * (0.5 + self._rng.random() / 2), wait_for or 0.0)
         else:
             return None
         if delay >= self.remaining():

@@ -74,9 +74,10 @@ _Step = tuple[httpx.Request, bool]
 class ClientCredentialsAuth(httpx.Auth):
     """OAuth2 client-credentials grant: fetch a token, cache it until expiry, refresh on 401.
 
-    The token request goes through the same client (same timeouts, limits and transport) as
-    the data request it precedes. Only the token response is read in full; the data response
-    stays streamed, so the runtime's size limit still applies to it.
+    caudal's runtime drives this flow itself: the token request is sent like the data request
+    it precedes (same client, the call's deadline, the same timeouts and `max_response_bytes`
+    limit), and each response is handed back already read within those bounds. The flow still
+    reads the token response itself, so it also works as a plain httpx auth.
     """
 
     def __init__(
