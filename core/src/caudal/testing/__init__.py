@@ -8,6 +8,8 @@ trips, documented errors, challenges, secrets):
 
     TestConformance = conformance_suite(MyConnector, emulator(), bodies={"balance": ...})
 
+`hostile` builds the bodies that make a parser spend memory out of all proportion to them.
+
 Needs the `testing` extra (`pip install caudal[testing]`): hypothesis and pytest.
 """
 
@@ -16,19 +18,26 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from . import strategies
+    from . import hostile, strategies
     from ._conformance import conformance_suite
     from ._mapping import decimals_in, mapping_suite, mutations
 
-__all__ = ["conformance_suite", "decimals_in", "mapping_suite", "mutations", "strategies"]
+__all__ = [
+    "conformance_suite",
+    "decimals_in",
+    "hostile",
+    "mapping_suite",
+    "mutations",
+    "strategies",
+]
 
 
 def __getattr__(name: str) -> Any:
     # Lazy, so that pytest can load the fixtures plugin without importing hypothesis.
-    if name == "strategies":
+    if name in {"strategies", "hostile"}:
         import importlib
 
-        return importlib.import_module(f"{__name__}.strategies")
+        return importlib.import_module(f"{__name__}.{name}")
     if name in {"decimals_in", "mapping_suite", "mutations"}:
         from . import _mapping
 
