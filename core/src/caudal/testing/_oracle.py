@@ -187,9 +187,9 @@ def expectations(prov: Provenance, m: Map, body: Any, item_path: Concrete) -> Ex
             return []
         return occurrences(root, tokens(path), at)
 
-    currencies, indicators, optionals = find(m.currency_from), find(m.sign.field if m.sign else None), []
-    if m.optional:
-        optionals = find(m.optional)
+    currencies = find(m.currency_from)
+    indicators = find(m.sign.field if m.sign else None)
+    optionals = find(m.optional)
     out: Expectations = {}
     for path, raw in find(m.source):
         idx = _indices(path, start)
