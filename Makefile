@@ -10,7 +10,7 @@ export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 export UV_PYTHON_DOWNLOADS := never
 export UV_NO_PROGRESS := 1
 
-.PHONY: install demo test lint typecheck pytest bench bench-smoke docs docs-sync fuzz crash clean
+.PHONY: install demo test lint typecheck pytest bench bench-smoke docs docs-sync fuzz crash mutants clean
 
 $(UV):
 	@echo "bootstrapping uv $(UV_VERSION) into $(TOOLS)/"
@@ -46,6 +46,9 @@ fuzz: install ## long property runs (many more hypothesis examples)
 
 crash: install ## kill a real webhook receiver at every step, many runs each (CAUDAL_CRASH_RUNS)
 	CAUDAL_CRASH_RUNS=$${CAUDAL_CRASH_RUNS:-10} $(BIN)/pytest tests/webhooks/test_crash.py -s -q
+
+mutants: install ## rewrite docs/testing-kit-mutants.md from the core test of the kit's power
+	CAUDAL_WRITE_MUTANT_DOC=1 $(BIN)/pytest tests/core/test_kit_power.py -q -s -k "mutant"
 
 bench: install ## benchmarks with same-run baselines; writes bench/results.json
 	$(BIN)/python -m bench

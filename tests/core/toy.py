@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -361,8 +361,8 @@ LEDGER_PROVENANCE = Provenance(
 
 
 def _ledger_balance(entry: RawLedgerEntry) -> Balance:
-    exponent = minor_units(entry.currency) or 0
-    amount = Decimal(entry.amount_minor) / (10**exponent)
+    # scaleb is exact and keeps the currency's places: 123400 cents are 1234.00, not 1234.
+    amount = Decimal(entry.amount_minor).scaleb(-(minor_units(entry.currency) or 0))
     if entry.direction == "DR" and amount:
         amount = amount.copy_negate()
     return Balance(
@@ -406,8 +406,11 @@ LEDGER_EXAMPLE = Golden(
         ' "at": "2026-01-31T23:59:59-06:00", "created": "2019-03-01T09:00:00-06:00"},'
         '{"account": "0042", "branch": "7", "amount_minor": 12345, "units": 0,'
         ' "currency": "CLF", "direction": "DR", "type": "Hold",'
-        ' "at": "2026-01-31T23:59:59-06:00", "created": "2019-03-01T09:00:00-06:00"}'
-        '], "next": null}'
+        ' "at": "2026-01-31T23:59:59-06:00", "created": "2019-03-01T09:00:00-06:00"},'
+        '{"account": "0043", "branch": "7", "amount_minor": 98765432109876543210, "units": 1,'
+        ' "currency": "USD", "direction": "CR", "type": "Interim",'
+        ' "at": "2026-02-01T00:00:00+00:00", "created": "2019-03-01T09:00:00-06:00"}'
+        '], "next": "page-2"}'
     ),
     records=[
         Balance(
@@ -425,6 +428,14 @@ LEDGER_EXAMPLE = Golden(
             amount=Money(amount=Decimal("-1.2345"), currency="CLF"),
             as_of=datetime(2026, 1, 31, 23, 59, 59, tzinfo=timezone(timedelta(hours=-6))),
             units=Decimal("0"),
+        ),
+        Balance(
+            account_id="0043",
+            kind=BalanceKind.OTHER,
+            provider_kind="Interim",
+            amount=Money(amount=Decimal("987654321098765432.10"), currency="USD"),
+            as_of=datetime(2026, 2, 1, tzinfo=UTC),
+            units=Decimal("1"),
         ),
     ],
     source="hand-written: USD 123456 cents are 1234.56; CLF 12345 ten-thousandths are 1.2345",

@@ -268,7 +268,7 @@ def _compare(
             source = spell_concrete(raw_path) if raw_path is not None else "(constant)"
             shown = ".".join(f"[{p}]" if isinstance(p, int) else p for p in path)
             return (
-                f"raw {source} -> {name}.{shown} ({m.describe()}): expected {expected}, "
-                f"got {actual!r} ({why})"
+                f"raw {source} -> {name}.{shown}: expected {expected}, got {actual!r} "
+                f"({why}; declared: {m.describe()})"
             )
     return None
