@@ -48,7 +48,7 @@ crash: install ## kill a real webhook receiver at every step, many runs each (CA
 	CAUDAL_CRASH_RUNS=$${CAUDAL_CRASH_RUNS:-10} $(BIN)/pytest tests/webhooks/test_crash.py -s -q
 
 mutants: install ## rewrite docs/testing-kit-mutants.md from the core test of the kit's power
-	CAUDAL_WRITE_MUTANT_DOC=1 $(BIN)/pytest tests/core/test_kit_power.py -q -s -k "mutant"
+	CAUDAL_WRITE_MUTANT_DOC=1 $(BIN)/pytest tests/core/test_kit_power.py tests/plugins/test_mutants.py -q -k "mutant"
 
 bench: install ## benchmarks with same-run baselines; writes bench/results.json
 	$(BIN)/python -m bench

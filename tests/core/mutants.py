@@ -19,9 +19,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from enum import Enum
+from pathlib import Path
 from typing import Any
 
-from hypothesis import Phase, settings
+from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 
 from caudal import CAPABILITIES, Call, Connector, Money, Operation, Reply, Result, hookimpl
@@ -30,8 +31,10 @@ from caudal.model import minor_units
 from caudal.provenance import Map, Provenance, tokens
 from caudal.sandbox import Emulator
 from caudal.testing import Golden, conformance_suite
+from caudal.testing._golden import differences
 from caudal.testing._oracle import raw_items
 from caudal.testing._paths import leaves, occurrences, replace
+from caudal.testing.strategies import json_text
 
 Records = list[Any]
 Apply = Callable[[Provenance, Any, Records], Records]
@@ -258,6 +261,10 @@ def _has_minor(prov: Provenance) -> bool:
     return any(m.minor_units for m in prov.maps)
 
 
+def _has_kind(prov: Provenance) -> bool:
+    return any(m.transform == "kind" or isinstance(m.value, Enum) for m in prov.maps)
+
+
 CATALOGUE = (
     Mutant("float", "every amount goes through a float", through_float),
     Mutant("unscaled minor units", "minor units not divided", unscaled, _has_minor),
@@ -267,7 +274,7 @@ CATALOGUE = (
     Mutant("sign dropped", "every amount made positive", sign_dropped),
     Mutant("sign flipped", "every amount negated", sign_flipped),
     Mutant("wrong timestamp", "a timestamp from another raw field, or in UTC", wrong_timestamp),
-    Mutant("wrong kind", "every kind moved to the next one", wrong_kind),
+    Mutant("wrong kind", "every kind moved to the next one", wrong_kind, _has_kind),
     Mutant("wrong source field", "a value read from another raw field of the item", wrong_source),
     Mutant("record swallowed", "the last record of the page is lost", swallowed),
 )
@@ -317,6 +324,8 @@ class Verdict:
     prop: str | None
     message: str
     golden: bool | None
+    equivalent: bool = False
+    """The mutant changed no record of any body tried: no test could tell it apart."""
 
 
 def killed(
@@ -348,7 +357,34 @@ def killed(
             message = _fails(instance, name)
             if message is not None:
                 return Verdict(mutant.name, prop, message, golden is not None)
-    return Verdict(mutant.name, None, "survived", golden is not None)
+    same = not changes_output(connector, bugged, prov.capability, bodies, offline)
+    message = "equivalent: it changed no record of any body tried" if same else "survived"
+    return Verdict(mutant.name, None, message, golden is not None, equivalent=same)
+
+
+def changes_output(
+    connector: type[Connector],
+    bugged: type[Connector],
+    capability: str,
+    bodies: st.SearchStrategy[Any],
+    offline: dict[str, Any],
+) -> bool:
+    """Whether the mutant gives other records than the real mapping for some generated body."""
+    real, bug = connector(**offline), bugged(**offline)
+
+    @settings(max_examples=300, derandomize=True, database=None, phases=[Phase.generate])
+    @given(body=bodies)
+    def same(body: Any) -> None:
+        text = json_text(body)
+        assert not differences(
+            real.parse(capability, text).items, bug.parse(capability, text).items
+        )
+
+    try:
+        same()
+    except AssertionError:
+        return True
+    return False
 
 
 def _fails(instance: Any, name: str) -> str | None:
@@ -385,3 +421,25 @@ def first_line(message: str, width: int = 160) -> str:
     """The message's first line, shortened for a table cell."""
     line = message.split("\n", 1)[0].replace("|", "\\|")
     return line if len(line) <= width else line[: width - 1] + "…"
+
+
+def table(verdicts: list[Verdict], first: str = "mutant") -> str:
+    """The Markdown table of mutants, the property that killed each and its message."""
+    rows = [
+        f"| {first} | property that failed | message | golden example fails too |",
+        "|---|---|---|---|",
+    ]
+    for v in verdicts:
+        golden = "yes" if v.golden else "no"
+        prop = v.prop or ("equivalent" if v.equivalent else "**survived**")
+        rows.append(f"| {v.mutant} | {prop} | {first_line(v.message)} | {golden} |")
+    return "\n".join(rows)
+
+
+def write_section(doc: Path, name: str, text: str) -> None:
+    """Replace the doc's generated section `name` (between its markers) with `text`."""
+    start, end = f"<!-- mutants:{name} -->", f"<!-- /mutants:{name} -->"
+    current = doc.read_text(encoding="utf-8")
+    before, rest = current.split(start, 1)
+    _, after = rest.split(end, 1)
+    doc.write_text(f"{before}{start}\n\n{text}\n\n{end}{after}", encoding="utf-8")

@@ -18,7 +18,7 @@ from caudal.model import currency_codes, minor_units
 from caudal.sandbox import Emulator
 from caudal.testing import conformance_suite, strategies
 
-from .mutants import CATALOGUE, Verdict, first_line, killed
+from .mutants import CATALOGUE, Verdict, killed, table, write_section
 from .toy import LEDGER_EXAMPLE, LEDGER_PROVENANCE, TOY_KINDS, RawLedger, ToyLedgerConnector
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "testing-kit-mutants.md"
@@ -79,40 +79,13 @@ def test_every_catalogued_mutant_fails_the_suite(name: str) -> None:
     assert verdict.prop is not None, f"mutant {name!r} survived the declaration-driven properties"
 
 
-def table(verdicts: list[Verdict]) -> str:
-    """The Markdown table of mutants, the property that killed each and its message."""
-    rows = [
-        "| mutant | property that failed | message | golden example fails too |",
-        "|---|---|---|---|",
-    ]
-    for v in verdicts:
-        golden = "yes" if v.golden else "no"
-        rows.append(f"| {v.mutant} | {v.prop or 'survived'} | {first_line(v.message)} | {golden} |")
-    return "\n".join(rows)
-
-
 def test_zz_the_mutant_table(capsys: pytest.CaptureFixture[str]) -> None:
     verdicts = [VERDICTS.get(m.name) or _verdict(m.name) for m in CATALOGUE]
     text = table(verdicts)
     with capsys.disabled():
         print("\n" + text)
     if os.environ.get("CAUDAL_WRITE_MUTANT_DOC") == "1":
-        DOC.write_text(DOC_HEAD + text + "\n", encoding="utf-8")
+        write_section(DOC, "toy", text)
     committed = DOC.read_text(encoding="utf-8")
     for v in verdicts:
         assert f"| {v.mutant} | {v.prop} |" in committed, f"{DOC.name} is stale: make mutants"
-
-
-DOC_HEAD = """# The test kit against wrong figures
-
-<!-- Written by `make mutants` (tests/core/test_kit_power.py); do not edit. -->
-
-`caudal.testing.conformance_suite` checks a mapping's figures against the connector's declared
-provenance. To show it catches wrong figures, not only badly formed ones, the core's tests run
-it over a toy connector whose provider sends amounts as integer minor units with a separate
-credit/debit indicator and its own balance kinds (`tests/core/toy.py`, `ToyLedgerConnector`),
-then over each mutant of a catalogue of wrong-figure bugs (`tests/core/mutants.py`), each
-applied to that real mapping. The correct connector passes; every mutant fails. The first
-declaration-driven property that failed, and the first line of its message:
-
-"""
