@@ -262,7 +262,10 @@ def _has_minor(prov: Provenance) -> bool:
 
 
 def _has_kind(prov: Provenance) -> bool:
-    return any(m.transform == "kind" or isinstance(m.value, Enum) for m in prov.maps)
+    return any(
+        m.transform == "kind" or (m.transform == "constant" and isinstance(m.value, Enum))
+        for m in prov.maps
+    )
 
 
 CATALOGUE = (
@@ -324,6 +327,8 @@ class Verdict:
     prop: str | None
     message: str
     golden: bool | None
+    also: tuple[str, ...] = ()
+    """Every other declaration-driven property that failed too."""
     equivalent: bool = False
     """The mutant changed no record of any body tried: no test could tell it apart."""
 
@@ -351,12 +356,16 @@ def killed(
         )
     instance = suite()
     golden = _fails(instance, f"test_{prov.capability}_golden_examples")
+    failed: dict[str, str] = {}
     for prop in PROPERTIES:
         name = f"test_{prov.capability}_{prop}"
         if hasattr(instance, name):
             message = _fails(instance, name)
             if message is not None:
-                return Verdict(mutant.name, prop, message, golden is not None)
+                failed[prop] = message
+    if failed:
+        first, *others = failed
+        return Verdict(mutant.name, first, failed[first], golden is not None, tuple(others))
     same = not changes_output(connector, bugged, prov.capability, bodies, offline)
     message = "equivalent: it changed no record of any body tried" if same else "survived"
     return Verdict(mutant.name, None, message, golden is not None, equivalent=same)
@@ -426,13 +435,15 @@ def first_line(message: str, width: int = 160) -> str:
 def table(verdicts: list[Verdict], first: str = "mutant") -> str:
     """The Markdown table of mutants, the property that killed each and its message."""
     rows = [
-        f"| {first} | property that failed | message | golden example fails too |",
-        "|---|---|---|---|",
+        f"| {first} | property that failed | message | other properties that failed "
+        "| golden example fails too |",
+        "|---|---|---|---|---|",
     ]
     for v in verdicts:
         golden = "yes" if v.golden else "no"
         prop = v.prop or ("equivalent" if v.equivalent else "**survived**")
-        rows.append(f"| {v.mutant} | {prop} | {first_line(v.message)} | {golden} |")
+        also = ", ".join(v.also)
+        rows.append(f"| {v.mutant} | {prop} | {first_line(v.message)} | {also} | {golden} |")
     return "\n".join(rows)
 
 

@@ -266,7 +266,7 @@ def _compare(
         why = expected.differs(actual, parent)
         if why:
             source = spell_concrete(raw_path) if raw_path is not None else "(constant)"
-            shown = ".".join(f"[{p}]" if isinstance(p, int) else p for p in path)
+            shown = spell_concrete(path)[2:]
             return (
                 f"raw {source} -> {name}.{shown}: expected {expected}, got {actual!r} "
                 f"({why}; declared: {m.describe()})"
