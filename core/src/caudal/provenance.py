@@ -120,7 +120,9 @@ class Map:
         """The transform in words, for documentation and failure messages."""
         if self.transform == "money":
             where = (
-                f"currency {self.currency}" if self.currency else f"currency {self.currency_from}"
+                f"currency {self.currency}"
+                if self.currency
+                else f"currency from {self.currency_from}"
             )
             text = f"money, {where}"
             if self.minor_units:
