@@ -314,9 +314,11 @@ def mutated(connector: type[Connector], prov: Provenance, mutant: Mutant) -> typ
 PROPERTIES = ("conservation", "perturbation", "scale", "sign_and_kind", "nulls")
 """The declaration-driven properties, in the order they are tried (golden examples aside)."""
 
-MUTANT_RUNS = settings(
-    derandomize=True, database=None, phases=(Phase.explicit, Phase.reuse, Phase.generate)
-)
+MUTANT_RUNS: dict[str, Any] = {
+    "derandomize": True,
+    "database": None,
+    "phases": (Phase.explicit, Phase.reuse, Phase.generate),
+}
 """Reproducible runs, so the committed table is what the test prints; no shrinking (the first
 failing body is reported as found: shrinking 55 runs would cost minutes)."""
 
@@ -344,7 +346,7 @@ def killed(
 ) -> Verdict:
     """The first declaration-driven property that fails on the mutant, with its message."""
     bugged = mutated(connector, prov, mutant)
-    with settings_profile(MUTANT_RUNS):
+    with settings_profile(**MUTANT_RUNS):
         suite = conformance_suite(
             bugged,
             Emulator(name="none", routes=[], settings={}),
@@ -407,23 +409,19 @@ def _fails(instance: Any, name: str) -> str | None:
 class settings_profile:
     """Build hypothesis settings objects while `extra` is the default (restored after)."""
 
-    def __init__(self, extra: settings) -> None:
+    def __init__(self, **extra: Any) -> None:
         self.extra = extra
         self.saved: settings | None = None
 
     def __enter__(self) -> None:
         self.saved = settings.default
-        settings.register_profile("caudal-mutants", parent=settings.default, **_fields(self.extra))
+        settings.register_profile("caudal-mutants", parent=settings.default, **self.extra)
         settings.load_profile("caudal-mutants")
 
     def __exit__(self, *exc: object) -> None:
         assert self.saved is not None
         settings.register_profile("caudal-restored", parent=self.saved)
         settings.load_profile("caudal-restored")
-
-
-def _fields(s: settings) -> dict[str, Any]:
-    return {"derandomize": s.derandomize, "database": s.database, "phases": s.phases}
 
 
 def first_line(message: str, width: int = 160) -> str:

@@ -87,5 +87,8 @@ def test_zz_the_mutant_table(capsys: pytest.CaptureFixture[str]) -> None:
     if os.environ.get("CAUDAL_WRITE_MUTANT_DOC") == "1":
         write_section(DOC, "toy", text)
     committed = DOC.read_text(encoding="utf-8")
+    # Which property fails first may vary with the examples drawn; that every mutant is killed
+    # may not, so that is what the committed table must say.
     for v in verdicts:
-        assert f"| {v.mutant} | {v.prop} |" in committed, f"{DOC.name} is stale: make mutants"
+        assert f"| {v.mutant} | " in committed, f"{DOC.name} is stale: make mutants"
+    assert "**survived**" not in committed
