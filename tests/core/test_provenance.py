@@ -315,3 +315,36 @@ def test_scale_checks_every_exponent_not_only_the_generated_currency() -> None:
     checks.test_balance_conservation()  # the generated bodies alone cannot tell
     with pytest.raises(AssertionError, match=r"scale \((BHD|CLF|CLP|COP|\w+), exponent [034]\)"):
         checks.test_balance_scale()
+
+
+def _booked_credits() -> Any:
+    """Bodies whose entries are all `ClosingBooked` credits: conservation alone cannot see a
+    bug in another word of the kind table, or in the debit sign."""
+    return strategies.from_model(
+        RawLedger,
+        {"entries.type": st.just("ClosingBooked"), "entries.direction": st.just("CR")},
+    )
+
+
+def test_sign_and_kind_try_every_word_of_the_table() -> None:
+    hold_is_available = _rewrite(
+        lambda b: (
+            b.model_copy(update={"kind": BalanceKind.AVAILABLE}) if b.provider_kind == "Hold" else b
+        )
+    )
+    checks = suite(hold_is_available, bodies=_booked_credits())
+    checks.test_balance_conservation()
+    with pytest.raises(AssertionError, match=r"kind: raw \$\.entries\[\d+\]\.type -> .*\.kind"):
+        checks.test_balance_sign_and_kind()
+
+
+def test_sign_and_kind_flip_every_indicator() -> None:
+    debit_ignored = _rewrite(lambda b: b.model_copy(update={"amount": abs_money(b.amount)}))
+    checks = suite(debit_ignored, bodies=_booked_credits())
+    checks.test_balance_conservation()
+    with pytest.raises(AssertionError, match=r"sign: raw \$\.entries\[\d+\]\.amount_minor"):
+        checks.test_balance_sign_and_kind()
+
+
+def abs_money(money: Money) -> Money:
+    return Money(amount=money.amount.copy_abs(), currency=money.currency)
