@@ -47,6 +47,7 @@ from .registry import PLUGIN_API, Manifest, PluginStatus, Registry
 if TYPE_CHECKING:
     from .capabilities import CAPABILITIES, capability, hookimpl
     from .connector import Connector
+    from .provenance import Provenance
     from .settings import ConnectorSettings
 
 _LAZY = {
@@ -55,6 +56,7 @@ _LAZY = {
     "hookimpl": ".capabilities",
     "Connector": ".connector",
     "ConnectorSettings": ".settings",
+    "Provenance": ".provenance",
 }
 
 
@@ -75,6 +77,7 @@ registry = Registry()
 __all__ = [
     "CAPABILITIES",
     "PLUGIN_API",
+    "Provenance",
     "AuthenticationError",
     "Balance",
     "BalanceKind",
