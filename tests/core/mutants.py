@@ -119,7 +119,8 @@ def dropped(prov: Provenance, body: Any, records: Records) -> Records:
     for m in _record_maps(prov):
         field = tokens(m.target)[0]
         info = record_type.model_fields[field]
-        numeric = m.transform == "money" or field in ("units", "breakdown")
+        values = [getattr(r, field) for r in out]
+        numeric = any(isinstance(v, Money | Decimal | tuple) for v in values)
         if numeric and not info.is_required():
             default = info.get_default(call_default_factory=True)
             return [r.model_copy(update={field: default}) for r in out]
