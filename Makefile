@@ -10,7 +10,7 @@ export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 export UV_PYTHON_DOWNLOADS := never
 export UV_NO_PROGRESS := 1
 
-.PHONY: install demo test lint typecheck pytest bench bench-smoke docs docs-sync fuzz crash hostile-bodies faults clean
+.PHONY: install demo test lint typecheck pytest bench bench-smoke docs docs-sync fuzz crash hostile-bodies faults mutants clean
 
 $(UV):
 	@echo "bootstrapping uv $(UV_VERSION) into $(TOOLS)/"
@@ -52,6 +52,9 @@ hostile-bodies: install ## peak memory per byte for hostile bodies up to 32 MiB 
 
 faults: install ## the fault catalogue at the measured pace (drip 1 B/s, deadline 5 s, 1 GiB bombs); writes tests/faults/SUMMARY.txt
 	CAUDAL_FAULTS=slow CAUDAL_FAULTS_SUMMARY=tests/faults/SUMMARY.txt $(BIN)/pytest tests/faults -q
+
+mutants: install ## rewrite docs/testing-kit-mutants.md from the core test of the kit's power
+	CAUDAL_WRITE_MUTANT_DOC=1 $(BIN)/pytest tests/core/test_kit_power.py tests/plugins/test_mutants.py -q -k "mutant"
 
 bench: install ## benchmarks with same-run baselines; writes bench/results.json
 	$(BIN)/python -m bench

@@ -274,20 +274,55 @@ class Blocks:
         return f'```{fence} title="{path}"\n{text}\n```'
 
     def conformance_checks(self) -> str:
+        from decimal import Decimal
+
         from hypothesis import strategies as st
+        from pydantic import BaseModel
 
         from caudal import Connector, capability
+        from caudal.provenance import Provenance, Sign, as_is, kind, money
         from caudal.testing import conformance_suite
+
+        class _Raw(BaseModel):
+            cents: int
+            currency: str
+            direction: str
+            kind: str
+            at: str
+            limit: Decimal | None = None
 
         class _Any(Connector):
             name = "any"
+            provenance = (
+                Provenance(
+                    "balance",
+                    raw=list[_Raw],
+                    items="$[*]",
+                    maps=(
+                        money(
+                            "cents",
+                            "amount",
+                            currency_from="currency",
+                            minor_units=True,
+                            sign=Sign("direction", negative="DR", positive="CR"),
+                        ),
+                        kind("kind", "kind", {}, default="other"),
+                        as_is("kind", "provider_kind"),
+                        as_is("at", "as_of"),
+                        as_is("limit", "units", optional="limit"),
+                    ),
+                ),
+            )
 
             @capability("balance")
             def balance_operation(self) -> Any:
                 raise NotImplementedError
 
         suite = conformance_suite(
-            _Any, Emulator(name="any", routes=[], settings={}), bodies={"balance": st.nothing()}
+            _Any,
+            Emulator(name="any", routes=[], settings={}),
+            bodies={"balance": st.nothing()},
+            examples={"balance": []},
         )
         checks = [a[5:].replace("_", " ") for a in vars(suite) if a.startswith("test_")]
         return "\n".join(f"- {cell(check)}" for check in checks)

@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from caudal import CAPABILITIES, CaudalError, Connector, ConnectorSettings, Registry, Result
+from caudal.provenance import declared
 from caudal.sandbox import Emulator, ErrorCase, Sandbox, load_emulators, serve
 
 from . import provider_errors
@@ -125,9 +126,7 @@ def _page(name: str, registry: Registry, cls: type[Connector], sandbox: Sandbox 
         ),
         "",
     ]
-    module_doc = docstring(module)
-    if module_doc:
-        lines += ["## How it maps", "", _demote(module_doc), ""]
+    lines += _how_it_maps(cls, docstring(module))
     lines += _capabilities(name, cls, conn, sandbox)
     lines += _settings(name, cls)
     pool = {"[]": conn} if isinstance(conn, Connector) else {}
@@ -136,6 +135,45 @@ def _page(name: str, registry: Registry, cls: type[Connector], sandbox: Sandbox 
     for each in pool.values():
         each.close()
     return "\n".join(lines)
+
+
+def _how_it_maps(cls: type[Connector], module_doc: str) -> list[str]:
+    """The section generated from the connector's declared provenance (and its module's notes).
+
+    The tables are the declarations the test kit checks the mapping against, so what the page
+    says about a field is what the conformance suite verified.
+    """
+    lines = ["## How it maps", ""]
+    if module_doc:
+        lines += [_demote(module_doc), ""]
+    found = declared(cls)
+    if not found:
+        return [
+            *lines,
+            "This connector declares no provenance (`caudal.provenance`): the page cannot say",
+            "where each canonical value comes from.",
+            "",
+        ]
+    for cap, prov in sorted(found.items()):
+        record = CAPABILITIES[cap].__name__
+        each = "one" if prov.per_item == 1 else str(prov.per_item)
+        lines += [
+            f"### {cap}: where each value comes from {{ #{cap}-provenance }}",
+            "",
+            f"Each raw item at {code(prov.items)} gives {each} {code(record)} record"
+            f"{'s' * (prov.per_item != 1)}. Declared in the plugin and checked by the",
+            "conformance suite (conservation, perturbation, golden examples):",
+            "",
+            table(
+                ["raw field", "transform", "canonical field"],
+                [[code(s) if s else "", cell(t), code(f)] for s, t, f in prov.rows()],
+            ),
+            "",
+        ]
+        if prov.ignored:
+            rows = [[code(i.path.removeprefix("$.")), cell(i.reason)] for i in prov.ignored]
+            lines += ["Not carried, on purpose:", "", table(["raw field", "why"], rows), ""]
+    return lines
 
 
 def _demote(text: str) -> str:

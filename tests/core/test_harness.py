@@ -8,7 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from caudal import Balance, BalanceKind, Call, Money, Reply, Result, capability
-from caudal.testing import mapping_suite, strategies
+from caudal.provenance import Provenance, as_is, constant, money
+from caudal.sandbox import Emulator
+from caudal.testing import conformance_suite, mapping_suite, strategies
 from caudal.testing._mapping import _replace
 
 from .toy import RawBalance, ToyConnector, read_balance
@@ -67,10 +69,31 @@ class LaxConnector(ToyConnector):
         return op.wrap_read(lax)
 
 
-def test_the_harness_catches_float_rounding() -> None:
-    suite = mapping_suite(RoundingConnector, "balance", TOY_BODIES, max_examples=200)
-    with pytest.raises(AssertionError, match="digit for digit"):
-        suite().test_amounts_are_the_raw_json_numbers()
+TOY_PROVENANCE = Provenance(
+    "balance",
+    raw=list[RawBalance],
+    items="$[*]",
+    maps=(
+        as_is("account", "account_id"),
+        money("amount", "amount", currency_from="currency"),
+        as_is("at", "as_of"),
+        constant("kind", BalanceKind.AVAILABLE),
+        constant("provider_kind", "available"),
+    ),
+)
+
+
+def test_the_declared_properties_catch_float_rounding() -> None:
+    suite = conformance_suite(
+        RoundingConnector,
+        Emulator(name="none", routes=[], settings={}),
+        bodies={"balance": TOY_BODIES},
+        examples={"balance": []},
+        provenance=[TOY_PROVENANCE],
+        max_examples=200,
+    )
+    with pytest.raises(AssertionError, match=r"raw \$\[\d+\]\.amount -> Balance #\d+\.amount"):
+        suite().test_balance_conservation()
 
 
 def test_the_harness_catches_a_swallowed_schema_break() -> None:

@@ -1,4 +1,5 @@
-"""`caudal new`: the scaffold installs into a fresh venv, passes its own tests, and is listed."""
+"""`caudal new`: the scaffold installs into a fresh venv against this caudal checkout (not a
+package index), passes its own tests, ruff and mypy (what its CI runs), and is listed."""
 
 import os
 import shutil
@@ -75,6 +76,16 @@ def test_scaffold_passes_its_own_tests_in_a_fresh_venv(tmp_path: Path) -> None:
         cwd=project,
     )
     assert installed.returncode == 0, installed.stderr
+    # The test dependencies were installed against the checkout: caudal is this repository's.
+    where = run(python, "-c", "import caudal; print(caudal.__file__)", cwd=project)
+    assert where.stdout.strip() == str(REPO / "core" / "src" / "caudal" / "__init__.py")
+    for check in (
+        ("ruff", "check", "."),
+        ("ruff", "format", "--check", "."),
+        ("mypy", "src", "tests"),
+    ):
+        linted = run(python, "-m", *check, cwd=project)
+        assert linted.returncode == 0, f"{' '.join(check)}: {linted.stdout[-3000:]}"
     tested = run(python, "-m", "pytest", "-q", "-p", "no:cacheprovider", cwd=project)
     assert tested.returncode == 0, tested.stdout[-3000:]
     assert " passed" in tested.stdout and "failed" not in tested.stdout

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, SecretStr, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, TypeAdapter
 from pydantic_settings import SettingsConfigDict
 from starlette.requests import Request as HttpRequest
 from starlette.responses import JSONResponse, PlainTextResponse, Response
@@ -33,10 +34,12 @@ from caudal import (
     RetryAdvice,
     capability,
 )
-from caudal.mapping import mapping_errors, validate
-from caudal.model import CurrencyCode
+from caudal.mapping import map_items, mapping_errors, validate
+from caudal.model import CurrencyCode, ExactDecimal, OffsetDateTime, minor_units
+from caudal.provenance import Provenance, Sign, as_is, ignored, kind, money
 from caudal.runtime import parse_retry_after
 from caudal.sandbox import Emulator
+from caudal.testing import Golden
 
 TOY_KEY = "toy-secret-key-123"
 
@@ -292,3 +295,148 @@ def async_emulator() -> Emulator:
         routes=[Route("/async/balances", async_balances, methods=["POST"])],
         settings={"toy.async": {}},
     )
+
+
+# -- a provider that sends integer minor units, a sign indicator and its own kinds ---------------
+
+TOY_KINDS: dict[str, BalanceKind] = {
+    "ClosingBooked": BalanceKind.BOOKED,
+    "Available": BalanceKind.AVAILABLE,
+    "Hold": BalanceKind.BLOCKED,
+}
+"""The toy ledger's `type` -> canonical kind; any other word is `other`."""
+
+
+class RawLedgerEntry(BaseModel):
+    """One ledger balance: USD 123456 with `currency` USD means 1234.56 dollars."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    account: str
+    branch: str
+    amount_minor: Annotated[int, Field(ge=0)]
+    units: ExactDecimal
+    currency: CurrencyCode
+    direction: Literal["CR", "DR"]
+    type: str
+    at: OffsetDateTime
+    created: OffsetDateTime
+
+
+class RawLedger(BaseModel):
+    """The whole ledger body: one page of entries and the next page's cursor."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    entries: list[RawLedgerEntry]
+    next: str | None = None
+
+
+LEDGER = TypeAdapter(RawLedger)
+
+LEDGER_PROVENANCE = Provenance(
+    "balance",
+    raw=RawLedger,
+    items="$.entries[*]",
+    maps=(
+        as_is("account", "account_id"),
+        money(
+            "amount_minor",
+            "amount",
+            currency_from="currency",
+            minor_units=True,
+            sign=Sign("direction", negative="DR", positive="CR"),
+        ),
+        kind("type", "kind", TOY_KINDS, default=BalanceKind.OTHER),
+        as_is("type", "provider_kind"),
+        as_is("at", "as_of"),
+        as_is("units", "units"),
+    ),
+    ignored=(
+        ignored("branch", "the branch code has no canonical field"),
+        ignored("created", "when the account was opened, not when the balance was read"),
+        ignored("$.next", "the next page's cursor: paging, not data"),
+    ),
+)
+
+
+def _ledger_balance(entry: RawLedgerEntry) -> Balance:
+    # scaleb is exact and keeps the currency's places: 123400 cents are 1234.00, not 1234.
+    amount = Decimal(entry.amount_minor).scaleb(-(minor_units(entry.currency) or 0))
+    if entry.direction == "DR" and amount:
+        amount = amount.copy_negate()
+    return Balance(
+        account_id=entry.account,
+        kind=TOY_KINDS.get(entry.type, BalanceKind.OTHER),
+        provider_kind=entry.type,
+        amount=Money(amount=amount, currency=entry.currency),
+        as_of=entry.at,
+        units=entry.units,
+    )
+
+
+def read_ledger(reply: Reply, call: Call[Any]) -> Result[Balance]:
+    """One Balance per ledger entry: minor units divided by the currency's exponent, signed."""
+    ledger = validate(LEDGER, reply.body, call)
+    items = map_items(ledger.entries, _ledger_balance, call, "$.entries")
+    return Result(connector=call.connector, capability=call.capability, items=tuple(items))
+
+
+class ToyLedgerConnector(Connector):
+    """A toy provider sending amounts as integer minor units (the reported real case)."""
+
+    name = "toy.ledger"
+    title = "Toy ledger"
+    settings_class = ToySettings
+    provenance = (LEDGER_PROVENANCE,)
+
+    @capability("balance")
+    def balance_operation(self) -> Operation[BalanceParams]:
+        return Operation(BalanceParams, request=self._request, read=read_ledger)
+
+    def _request(self, call: Call[BalanceParams]) -> Request:
+        return Request("GET", "/ledger")
+
+
+LEDGER_EXAMPLE = Golden(
+    body=(
+        '{"entries": ['
+        '{"account": "0042", "branch": "7", "amount_minor": 123456, "units": 10.50,'
+        ' "currency": "USD", "direction": "CR", "type": "ClosingBooked",'
+        ' "at": "2026-01-31T23:59:59-06:00", "created": "2019-03-01T09:00:00-06:00"},'
+        '{"account": "0042", "branch": "7", "amount_minor": 12345, "units": 0,'
+        ' "currency": "CLF", "direction": "DR", "type": "Hold",'
+        ' "at": "2026-01-31T23:59:59-06:00", "created": "2019-03-01T09:00:00-06:00"},'
+        '{"account": "0043", "branch": "7", "amount_minor": 98765432109876543210, "units": 1,'
+        ' "currency": "USD", "direction": "CR", "type": "Interim",'
+        ' "at": "2026-02-01T00:00:00+00:00", "created": "2019-03-01T09:00:00-06:00"}'
+        '], "next": "page-2"}'
+    ),
+    records=[
+        Balance(
+            account_id="0042",
+            kind=BalanceKind.BOOKED,
+            provider_kind="ClosingBooked",
+            amount=Money(amount=Decimal("1234.56"), currency="USD"),
+            as_of=datetime(2026, 1, 31, 23, 59, 59, tzinfo=timezone(timedelta(hours=-6))),
+            units=Decimal("10.50"),
+        ),
+        Balance(
+            account_id="0042",
+            kind=BalanceKind.BLOCKED,
+            provider_kind="Hold",
+            amount=Money(amount=Decimal("-1.2345"), currency="CLF"),
+            as_of=datetime(2026, 1, 31, 23, 59, 59, tzinfo=timezone(timedelta(hours=-6))),
+            units=Decimal("0"),
+        ),
+        Balance(
+            account_id="0043",
+            kind=BalanceKind.OTHER,
+            provider_kind="Interim",
+            amount=Money(amount=Decimal("987654321098765432.10"), currency="USD"),
+            as_of=datetime(2026, 2, 1, tzinfo=UTC),
+            units=Decimal("1"),
+        ),
+    ],
+    source="hand-written: USD 123456 cents are 1234.56; CLF 12345 ten-thousandths are 1.2345",
+)

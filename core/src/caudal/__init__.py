@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from ._status import status_error
     from .capabilities import CAPABILITIES, capability, hookimpl
     from .connector import Connector
+    from .provenance import Provenance
     from .settings import ConnectorSettings
 
 _LAZY = {
@@ -57,6 +58,7 @@ _LAZY = {
     "hookimpl": ".capabilities",
     "Connector": ".connector",
     "ConnectorSettings": ".settings",
+    "Provenance": ".provenance",
     "status_error": "._status",
 }
 
@@ -78,6 +80,7 @@ registry = Registry()
 __all__ = [
     "CAPABILITIES",
     "PLUGIN_API",
+    "Provenance",
     "AuthenticationError",
     "Balance",
     "BalanceKind",

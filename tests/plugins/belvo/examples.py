@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import httpx
 
-from caudal import Call
+from caudal import Balance, BalanceKind, Call, Money
 from caudal.sandbox import Sandbox
 from caudal_belvo.connector import BalanceParams
 
@@ -30,6 +32,31 @@ DOC_BALANCE = """{
 """The 200/201 balance object exactly as Belvo's documentation shows it."""
 
 DOC_BODY = f"[{DOC_BALANCE}]"
+
+DOC_REFERENCES = {
+    "id": "0b94bdf9-3719-43a9-81e7-be95d2318595",
+    "link": "0b94bdf9-3719-43a9-81e7-be95d2318595",
+    "account_internal_identification": "92792126019929279212650822221989319252576",
+    "collected_at": "2024-05-21T08:32:00+00:00",
+    "created_at": "2024-05-21T08:32:00+00:00",
+}
+
+DOC_RECORDS = [
+    Balance(
+        account_id="c4bfecf9-4eb6-4920-9f9f-e1f1e60ef321",
+        kind=kind,
+        provider_kind=word,
+        amount=Money(amount=Decimal("1000.02"), currency="USD"),
+        as_of=datetime(2021, 5, 21, 8, 30, tzinfo=UTC),
+        references=DOC_REFERENCES,
+    )
+    for kind, word in (
+        (BalanceKind.AVAILABLE, "available"),
+        (BalanceKind.BLOCKED, "blocked"),
+        (BalanceKind.INVESTED, "automatically_invested"),
+    )
+]
+"""The three records the documented balance object gives, written by hand."""
 
 DOC_ERRORS: dict[int, str] = {
     403: '[{"code": "access_to_resource_denied", "message": "You don\'t have access to this '

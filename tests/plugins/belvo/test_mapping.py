@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -10,46 +10,33 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from caudal import Balance, BalanceKind, Connector, MappingError
-from caudal.testing import conformance_suite
+from caudal import Balance, Connector, MappingError
+from caudal.testing import Golden, conformance_suite
 from caudal.testing.strategies import json_text
 from caudal_belvo import BelvoBrConnector
 from caudal_belvo.emulator import emulator
 from caudal_belvo.mapping import INVESTED_NOTE
 
-from .examples import CREDENTIALS, DOC_BALANCE, DOC_BODY
+from .examples import CREDENTIALS, DOC_BALANCE, DOC_BODY, DOC_RECORDS
 from .strategies import balance_bodies
 
-TestBelvoConformance = conformance_suite(
-    BelvoBrConnector, emulator(), bodies={"balance": balance_bodies(min_size=1)}
-)
+BODIES = {"balance": balance_bodies(min_size=1)}
+"""The raw-body strategy (also used by tests/plugins/test_mutants.py)."""
 
-
-def test_documented_example_gives_three_exact_figures(offline: Connector) -> None:
-    result = offline.parse("balance", DOC_BODY)
-    assert [b.kind for b in result] == [
-        BalanceKind.AVAILABLE,
-        BalanceKind.BLOCKED,
-        BalanceKind.INVESTED,
+GOLDEN = {
+    "balance": [
+        Golden(
+            DOC_BODY,
+            DOC_RECORDS,
+            source="Belvo's balances documentation, its 200/201 example",
+            notes=(INVESTED_NOTE,),
+        )
     ]
-    assert [b.provider_kind for b in result] == ["available", "blocked", "automatically_invested"]
-    for balance in result:
-        assert balance.amount.amount == Decimal("1000.02")
-        assert str(balance.amount.amount) == "1000.02"
-        assert balance.amount.currency == "USD"
-        assert balance.account_id == "c4bfecf9-4eb6-4920-9f9f-e1f1e60ef321"
-        assert balance.as_of == datetime(2021, 5, 21, 8, 30, tzinfo=UTC)
+}
 
-
-def test_documented_example_keeps_belvo_identifiers(offline: Connector) -> None:
-    first = offline.parse("balance", DOC_BODY).items[0]
-    assert first.references == {
-        "id": "0b94bdf9-3719-43a9-81e7-be95d2318595",
-        "link": "0b94bdf9-3719-43a9-81e7-be95d2318595",
-        "account_internal_identification": "92792126019929279212650822221989319252576",
-        "collected_at": "2024-05-21T08:32:00+00:00",
-        "created_at": "2024-05-21T08:32:00+00:00",
-    }
+TestBelvoConformance = conformance_suite(
+    BelvoBrConnector, emulator(), bodies=BODIES, examples=GOLDEN
+)
 
 
 def _body(**changes: str) -> str:
@@ -124,7 +111,7 @@ def test_second_account_broken_names_its_index(offline: Connector) -> None:
     assert caught.value.path == "$[1].currency"
 
 
-# -- properties ------------------------------------------------------------------------------------
+# -- properties (the rest is the conformance suite's, from the declared provenance) ------------
 
 FIGURE_KEYS = ("available", "blocked", "automatically_invested")
 
@@ -132,40 +119,6 @@ FIGURE_KEYS = ("available", "blocked", "automatically_invested")
 def _parse(body: list[dict[str, Any]]) -> tuple[Balance, ...]:
     with BelvoBrConnector(**CREDENTIALS) as conn:
         return conn.parse("balance", json_text(body)).items
-
-
-@given(balance_bodies())
-def test_three_records_per_account_in_order(body: list[dict[str, Any]]) -> None:
-    items = _parse(body)
-    assert len(items) == 3 * len(body)
-    for index, raw in enumerate(body):
-        trio = items[3 * index : 3 * index + 3]
-        assert [b.provider_kind for b in trio] == list(FIGURE_KEYS)
-        assert {b.account_id for b in trio} == {raw["account_id"]}
-        assert {b.references["id"] for b in trio} == {raw["id"]}
-        assert {b.amount.currency for b in trio} == {raw["currency"]}
-
-
-@given(balance_bodies(min_size=1))
-def test_amounts_are_the_json_numbers_digit_for_digit(body: list[dict[str, Any]]) -> None:
-    items = _parse(body)
-    for index, raw in enumerate(body):
-        for offset, key in enumerate(FIGURE_KEYS):
-            amount = items[3 * index + offset].amount.amount
-            # The text Belvo wrote, trailing zeros and every digit included.
-            assert str(amount) == json_text(raw[key])
-            assert amount.as_tuple() == Decimal(json_text(raw[key])).as_tuple()
-
-
-@given(balance_bodies(min_size=1))
-def test_as_of_is_last_updated_at_with_its_offset(body: list[dict[str, Any]]) -> None:
-    items = _parse(body)
-    for index, raw in enumerate(body):
-        expected = datetime.fromisoformat(raw["last_updated_at"])
-        for balance in items[3 * index : 3 * index + 3]:
-            assert isinstance(balance.as_of, datetime)
-            assert balance.as_of == expected
-            assert balance.as_of.utcoffset() == expected.utcoffset()
 
 
 @given(balance_bodies(min_size=1), st.sampled_from(FIGURE_KEYS))

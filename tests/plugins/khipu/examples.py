@@ -7,7 +7,12 @@ whole body, so the envelope around them is the documented one (`Error`, `LifeSpa
 from __future__ import annotations
 
 import itertools
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
 from typing import Any
+
+from caudal import Balance, BalanceKind, Contribution, FundShare, Loan, Money, Party
+from caudal.testing import Golden
 
 OPERATION_ID = "6baf6c19-e485-463b-ae24-a821b025c8a4"
 E201 = "El servicio destino utilizado para la extracción de datos no se encuentra disponible."
@@ -72,6 +77,101 @@ BODIES = {
 """The documentation's example body of every capability."""
 
 CAPABILITIES = sorted(BODIES)
+
+# -- golden examples: each documentation body and the records it gives, written by hand ---------
+
+KHIPU_SPA = Party.rut("11.222.333-4", "KHIPU SPA")
+"""The docs' employer; its RUT fails the check digit (it should end in 9): kept, flagged."""
+
+
+def clp(amount: str) -> Money:
+    return Money(amount=Decimal(amount), currency="CLP")
+
+
+GOLDEN: dict[tuple[str, str], list[Golden]] = {
+    ("afc.cl", "balance"): [
+        Golden(
+            AFC_BALANCE,
+            [
+                Balance(
+                    kind=BalanceKind.BOOKED,
+                    provider_kind="ContributionsBalance",
+                    amount=clp("10000"),
+                    as_of=date(2017, 7, 22),
+                    units=Decimal("223.45"),
+                    breakdown=(
+                        FundShare(employer=KHIPU_SPA, amount=clp("10000"), units=Decimal("223.45")),
+                    ),
+                )
+            ],
+            source="Khipu's afc.cl balance documentation, its field examples",
+            notes=(),
+        )
+    ],
+    ("afc.cl", "contributions"): [
+        Golden(
+            AFC_CONTRIBUTIONS,
+            [
+                Contribution(
+                    period="2017-07",
+                    employer=KHIPU_SPA,
+                    paid_on=date(2017, 7, 22),
+                    taxable_income=clp("10000"),
+                    amount=clp("1000"),
+                )
+            ],
+            source="Khipu's afc.cl last-credited-contribution documentation",
+        )
+    ],
+    ("bancosecurity.cl", "balance"): [
+        Golden(
+            BANK_BALANCES,
+            [
+                Balance(
+                    account_id="873458",
+                    kind=BalanceKind.AVAILABLE,
+                    provider_kind="ClosingAvailable",
+                    amount=clp("10000"),
+                    # "-0400", written without a colon, is kept as the offset.
+                    as_of=datetime(2017, 7, 21, 17, 32, 28, tzinfo=timezone(timedelta(hours=-4))),
+                )
+            ],
+            source="Khipu's bancosecurity.cl current balances documentation",
+        ),
+        Golden(
+            BANK_BALANCES.replace('"Credit"', '"Debit"').replace("10000", "10000.50"),
+            [
+                Balance(
+                    account_id="873458",
+                    kind=BalanceKind.AVAILABLE,
+                    provider_kind="ClosingAvailable",
+                    amount=clp("-10000.50"),
+                    as_of=datetime(2017, 7, 21, 17, 32, 28, tzinfo=timezone(timedelta(hours=-4))),
+                )
+            ],
+            source="the documentation's example as a Debit of 10000.50 (OBIE: the sign is "
+            "CreditDebitIndicator)",
+        ),
+    ],
+    ("bancosecurity.cl", "loans"): [
+        Golden(
+            BANK_LOANS,
+            [
+                Loan(
+                    loan_id="75599",
+                    outstanding=clp("10990"),
+                    granted=clp("20000"),
+                    granted_on=date(2024, 5, 6),
+                    due_on=date(2023, 7, 26),
+                    current_instalment=7,
+                    instalments_total=9,
+                )
+            ],
+            source="Khipu's bancosecurity.cl loans documentation",
+        )
+    ],
+}
+"""Per (connector, capability): the documentation's bodies and their canonical records."""
 
 PARAMS: dict[tuple[str, str], dict[str, Any]] = {
     ("afc.cl", "balance"): {},

@@ -2,29 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
-from stdnum.cl import rut
 
 from caudal import (
-    Balance,
     BalanceKind,
     Connector,
-    Contribution,
-    FundShare,
-    Loan,
-    Money,
-    Party,
     ProviderError,
     RetryAdvice,
     registry,
 )
 from caudal.testing import conformance_suite
-from caudal.testing.strategies import json_text
 from caudal_khipu.afc import AfcConnector
 from caudal_khipu.bancosecurity import KINDS, BancoSecurityConnector, signed
 from caudal_khipu.emulator import emulator
@@ -36,72 +26,7 @@ SETTINGS = {"base_url": "http://127.0.0.1:9", "api_key": "k"}
 EXAMPLES = 120
 
 
-# -- the documentation's examples -----------------------------------------------------------
-
-
-def test_afc_balance_example(afc: Connector) -> None:
-    result = afc.parse("balance", examples.AFC_BALANCE)
-    employer = Party.rut("11.222.333-4", "KHIPU SPA")
-    assert result.items == (
-        Balance(
-            kind=BalanceKind.BOOKED,
-            provider_kind="ContributionsBalance",
-            amount=Money(amount=Decimal("10000"), currency="CLP"),
-            as_of=date(2017, 7, 22),
-            units=Decimal("223.45"),
-            breakdown=(
-                FundShare(
-                    employer=employer,
-                    amount=Money(amount=Decimal("10000"), currency="CLP"),
-                    units=Decimal("223.45"),
-                ),
-            ),
-        ),
-    )
-    assert result.operation_id == examples.OPERATION_ID
-    assert result.notes == ()
-    # The docs' RUT fails its check digit (it should end in 9): kept, normalized, flagged.
-    assert (employer.tax_id, employer.tax_id_valid) == ("11222333-4", False)
-
-
-def test_afc_contributions_example(afc: Connector) -> None:
-    result = afc.parse("contributions", examples.AFC_CONTRIBUTIONS)
-    assert result.items == (
-        Contribution(
-            period="2017-07",
-            employer=Party.rut("11.222.333-4", "KHIPU SPA"),
-            paid_on=date(2017, 7, 22),
-            taxable_income=Money(amount=Decimal("10000"), currency="CLP"),
-            amount=Money(amount=Decimal("1000"), currency="CLP"),
-        ),
-    )
-
-
-def test_bank_balance_example_keeps_the_offset_without_colon(security: Connector) -> None:
-    (balance,) = security.parse("balance", examples.BANK_BALANCES).items
-    assert balance == Balance(
-        account_id="873458",
-        kind=BalanceKind.AVAILABLE,
-        provider_kind="ClosingAvailable",
-        amount=Money(amount=Decimal("10000"), currency="CLP"),
-        as_of=datetime(2017, 7, 21, 17, 32, 28, tzinfo=timezone(timedelta(hours=-4))),
-    )
-    assert isinstance(balance.as_of, datetime)
-    assert balance.as_of.utcoffset() == timedelta(hours=-4)
-    assert balance.as_of.isoformat() == "2017-07-21T17:32:28-04:00"
-
-
-def test_bank_loans_example(security: Connector) -> None:
-    (loan,) = security.parse("loans", examples.BANK_LOANS).items
-    assert loan == Loan(
-        loan_id="75599",
-        outstanding=Money(amount=Decimal("10990"), currency="CLP"),
-        granted=Money(amount=Decimal("20000"), currency="CLP"),
-        granted_on=date(2024, 5, 6),
-        due_on=date(2023, 7, 26),
-        current_instalment=7,
-        instalments_total=9,
-    )
+# -- provider-specific expectations (the documentation's examples are golden examples) -------
 
 
 def test_docs_quoted_integer_examples_are_read_exactly(afc: Connector) -> None:
@@ -185,126 +110,29 @@ def test_unknown_keys_are_ignored(security: Connector) -> None:
     assert len(security.parse("balance", body)) == 1
 
 
-# -- the core's conformance suite (mapping harness included), per connector ---------------------
+# -- the core's conformance suite (declared provenance, golden examples), per connector -------
 
-TestAfcConformance = conformance_suite(
-    AfcConnector,
-    emulator(),
-    bodies={
-        "balance": bodies.afc_balance_bodies(),
-        "contributions": bodies.afc_contribution_bodies(),
-    },
-    settings=SETTINGS,
-    max_examples=EXAMPLES,
-)
+BODIES = {
+    ("afc.cl", "balance"): bodies.afc_balance_bodies(),
+    ("afc.cl", "contributions"): bodies.afc_contribution_bodies(),
+    ("bancosecurity.cl", "balance"): bodies.bank_balance_bodies(),
+    ("bancosecurity.cl", "loans"): bodies.bank_loan_bodies(),
+}
+"""The raw-body strategy of every capability (also used by tests/plugins/test_mutants.py)."""
+
+
+def suite_arguments(name: str) -> dict[str, Any]:
+    """The keyword arguments of `conformance_suite` for one connector."""
+    caps = sorted(c for n, c in BODIES if n == name)
+    return {
+        "bodies": {c: BODIES[(name, c)] for c in caps},
+        "examples": {c: examples.GOLDEN[(name, c)] for c in caps},
+        "settings": SETTINGS,
+        "max_examples": EXAMPLES,
+    }
+
+
+TestAfcConformance = conformance_suite(AfcConnector, emulator(), **suite_arguments("afc.cl"))
 TestBancoSecurityConformance = conformance_suite(
-    BancoSecurityConnector,
-    emulator(),
-    bodies={"balance": bodies.bank_balance_bodies(), "loans": bodies.bank_loan_bodies()},
-    settings=SETTINGS,
-    max_examples=EXAMPLES,
+    BancoSecurityConnector, emulator(), **suite_arguments("bancosecurity.cl")
 )
-
-
-# -- Khipu-specific properties -------------------------------------------------------------
-
-
-def _same_digits(mapped: Decimal, raw: Any) -> bool:
-    """`mapped` is the raw JSON number's text, digit for digit and exponent (sign aside)."""
-    text = Decimal(json_text(raw))
-    return mapped.copy_abs().as_tuple() == text.copy_abs().as_tuple()
-
-
-def _written_offset(text: str) -> timedelta | None:
-    moment = datetime.fromisoformat(text) if "T" in text else None
-    return None if moment is None else moment.utcoffset()
-
-
-@settings(max_examples=EXAMPLES)
-@given(body=bodies.afc_balance_bodies())
-def test_afc_balance_is_one_booked_clp_balance_with_a_share_per_detail(body: Any) -> None:
-    with AfcConnector(**SETTINGS) as conn:
-        result = conn.parse("balance", json_text(body))
-    if body["Data"] is None:
-        assert result.items == ()
-        return
-    account = body["Data"]["ContributionsBalance"]
-    (balance,) = result.items
-    assert (balance.kind, balance.amount.currency) == (BalanceKind.BOOKED, "CLP")
-    assert (
-        balance.amount.amount.as_tuple() == Decimal(json_text(account["TotalBalance"])).as_tuple()
-    )
-    assert balance.units is not None
-    assert balance.units.as_tuple() == Decimal(json_text(account["TotalBalanceCuota"])).as_tuple()
-    assert balance.as_of == date.fromisoformat(account["CreationDate"])
-    assert len(balance.breakdown) == len(account["Details"])
-    for share, detail in zip(balance.breakdown, account["Details"], strict=True):
-        assert share.amount.amount.as_tuple() == Decimal(json_text(detail["Amount"])).as_tuple()
-        assert share.units.as_tuple() == Decimal(json_text(detail["AmountCuota"])).as_tuple()
-        assert share.employer.name == detail["EmployerName"]
-        assert share.employer.tax_id_valid == bool(rut.is_valid(detail["EmployerId"]))
-
-
-@settings(max_examples=EXAMPLES)
-@given(body=bodies.afc_contribution_bodies())
-def test_one_contribution_per_paid_contribution(body: Any) -> None:
-    with AfcConnector(**SETTINGS) as conn:
-        result = conn.parse("contributions", json_text(body))
-    raw_items = [] if body["Data"] is None else body["Data"]["PaidContributions"]
-    assert len(result) == len(raw_items)
-    for record, item in zip(result, raw_items, strict=True):
-        assert record.period == item["ContributionDate"]
-        assert record.paid_on == date.fromisoformat(item["PaymentDate"])
-        assert _same_digits(record.taxable_income.amount, item["TaxableIncome"])
-        assert record.taxable_income.amount == Decimal(json_text(item["TaxableIncome"]))
-        assert record.amount.amount == Decimal(json_text(item["TaxedAmount"]))
-        assert record.amount.amount.as_tuple() == Decimal(json_text(item["TaxedAmount"])).as_tuple()
-
-
-@settings(max_examples=EXAMPLES)
-@given(body=bodies.bank_balance_bodies())
-def test_one_balance_per_entry_debit_negative_offset_kept(body: Any) -> None:
-    with BancoSecurityConnector(**SETTINGS) as conn:
-        result = conn.parse("balance", json_text(body))
-    entries = [] if body["Data"] is None else body["Data"]["Balance"]
-    assert len(result) == len(entries)
-    for balance, entry in zip(result, entries, strict=True):
-        amount, raw_amount = balance.amount.amount, entry["Amount"]["Amount"]
-        assert _same_digits(amount, raw_amount)
-        assert (amount < 0) == (entry["CreditDebitIndicator"] == "Debit" and amount != 0)
-        assert not (amount.is_zero() and amount.is_signed()), "a zero must never read -0"
-        assert balance.amount.currency == entry["Amount"]["Currency"]
-        assert balance.account_id == entry["AccountId"]
-        assert balance.provider_kind == entry["Type"]
-        assert balance.kind is KINDS.get(entry["Type"], BalanceKind.OTHER)
-        if isinstance(balance.as_of, datetime):
-            assert balance.as_of.utcoffset() == _written_offset(entry["DateTime"])
-            assert balance.as_of == datetime.fromisoformat(entry["DateTime"])
-        else:
-            assert balance.as_of == date.fromisoformat(entry["DateTime"])
-
-
-@settings(max_examples=EXAMPLES)
-@given(body=bodies.bank_loan_bodies())
-def test_one_loan_per_entry_number_kept_exactly(body: Any) -> None:
-    with BancoSecurityConnector(**SETTINGS) as conn:
-        result = conn.parse("loans", json_text(body))
-    entries = [] if body["Data"] is None else body["Data"]["Loan"]
-    assert len(result) == len(entries)
-    for loan, entry in zip(result, entries, strict=True):
-        assert loan.loan_id == entry["LoanNumber"]
-        assert (
-            loan.outstanding.amount.as_tuple()
-            == Decimal(json_text(entry["Balance"]["Amount"])).as_tuple()
-        )
-        granted = entry.get("GrantedAmount")
-        if granted is None:
-            assert loan.granted is None
-        else:
-            assert loan.granted is not None
-            assert (
-                loan.granted.amount.as_tuple() == Decimal(json_text(granted["Amount"])).as_tuple()
-            )
-        detail = entry["InstalmentDetail"]
-        assert loan.current_instalment == detail["CurrentInstalmentNumber"]
-        assert loan.instalments_total == detail["InstalmentsNumber"]

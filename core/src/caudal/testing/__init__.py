@@ -1,12 +1,15 @@
 """Test kit for connector authors: hypothesis strategies, the mapping properties, fixtures.
 
-    from caudal.testing import mapping_suite, strategies
+Everything a connector must satisfy (manifest, settings, the figures against its declared
+provenance, golden examples, emulator round trips, documented errors, challenges, secrets):
+
+    TestMyConformance = conformance_suite(
+        MyConnector, emulator(), bodies={"balance": ...}, examples={"balance": [Golden(...)]}
+    )
+
+or only the form checks of one capability's mapping:
+
     TestBalance = mapping_suite(MyConnector, "balance", strategies.from_model(RawBody))
-
-or, for everything a connector must satisfy (manifest, settings, mapping, emulator round
-trips, documented errors, challenges, secrets):
-
-    TestConformance = conformance_suite(MyConnector, emulator(), bodies={"balance": ...})
 
 `hostile` builds the bodies that make a parser spend memory out of all proportion to them.
 
@@ -20,9 +23,11 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from . import hostile, strategies
     from ._conformance import conformance_suite
+    from ._golden import Golden
     from ._mapping import decimals_in, mapping_suite, mutations
 
 __all__ = [
+    "Golden",
     "conformance_suite",
     "decimals_in",
     "hostile",
@@ -42,6 +47,10 @@ def __getattr__(name: str) -> Any:
         from . import _mapping
 
         return getattr(_mapping, name)
+    if name == "Golden":
+        from ._golden import Golden
+
+        return Golden
     if name == "conformance_suite":
         from ._conformance import conformance_suite
 

@@ -1,8 +1,17 @@
 """The conformance suite: everything a connector must satisfy, opted into in a few lines.
 
-    from caudal.testing import conformance_suite
+    from caudal.testing import Golden, conformance_suite
     from my_plugin import MyConnector, emulator
-    TestConformance = conformance_suite(MyConnector, emulator(), bodies={"balance": raw_bodies()})
+    TestMyConformance = conformance_suite(
+        MyConnector,
+        emulator(),
+        bodies={"balance": raw_bodies()},
+        examples={"balance": [Golden(DOCS_BODY, [Balance(...)])]},
+    )
+
+The figures are checked against the connector's declared provenance (its `provenance`
+attribute, see `caudal.provenance`), and against golden examples written by hand from the
+provider's documentation (at least one per capability).
 
 The suite is the only copy of these checks: plugins add only what is specific to their provider.
 """
@@ -11,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import pytest
@@ -22,8 +31,11 @@ from ..capabilities import CAPABILITIES
 from ..connector import Connector, capabilities_of
 from ..errors import CaudalError, ChallengeRequired, PluginError, ProviderError
 from ..model import Challenge, Result
+from ..provenance import Provenance, declared
 from ..registry import Registry, _api_compatible
 from ..sandbox import Emulator, Sandbox, serve
+from ._declared import declared_suite, suite_settings
+from ._golden import Golden
 from ._mapping import mapping_suite
 
 __all__ = ["SECRET_WORDS", "conformance_suite"]
@@ -56,17 +68,24 @@ def conformance_suite(
     emulator: Emulator,
     *,
     bodies: Mapping[str, st.SearchStrategy[Any]],
+    examples: Mapping[str, Sequence[Golden]],
     settings: Mapping[str, Any] | None = None,
     max_examples: int = 100,
+    provenance: Sequence[Provenance] | None = None,
 ) -> type:
     """A pytest class with every check a connector must pass (see the module docstring).
 
     `bodies` gives, per capability, a strategy of raw bodies derived from the connector's raw
     models (`caudal.testing.strategies.from_model`); every capability must have one.
+    `examples` gives, per capability, the golden examples (at least one each).
+    `provenance` defaults to the connector class's declarations (`provenance = (...)`).
     `settings` configures the connector for the offline mapping checks (no I/O).
     """
     name = connector.name
     offline = dict(settings or emulator.settings.get(name, {}))
+    declarations = (
+        {p.capability: p for p in provenance} if provenance is not None else declared(connector)
+    )
 
     class Conformance:
         @pytest.fixture(scope="class")
@@ -83,6 +102,20 @@ def conformance_suite(
         def test_every_capability_has_body_strategies(self) -> None:
             missing = capabilities_of(connector) - set(bodies)
             assert not missing, f"no raw-body strategies for {sorted(missing)}"
+
+        def test_every_capability_declares_its_provenance(self) -> None:
+            missing = capabilities_of(connector) - set(declarations)
+            assert not missing, (
+                f"no declared provenance for {sorted(missing)}: where each canonical value "
+                "comes from (see caudal.provenance)"
+            )
+
+        def test_every_capability_has_golden_examples(self) -> None:
+            missing = sorted(c for c in capabilities_of(connector) if not examples.get(c))
+            assert not missing, (
+                f"no golden example for {missing}: a provider-documentation body and the "
+                "records it gives, written by hand"
+            )
 
         def test_manifest_is_installed_valid_and_matches_the_hooks(self) -> None:
             registry = Registry()
@@ -156,13 +189,29 @@ def conformance_suite(
                 assert isinstance(conn.resume(kept, case.token), Result)
 
     # -- the mapping properties of every capability --------------------------------------------
+    instances: list[Connector] = []
+
+    def make() -> Connector:
+        # One instance for every property: `parse` is stateless (the determinism check shows it).
+        if not instances:
+            instances.append(connector(**offline))
+        return instances[0]
+
     for capability, strategy in bodies.items():
-        suite = mapping_suite(
-            connector, capability, strategy, settings_=offline, max_examples=max_examples
-        )
-        for attr, test in vars(suite).items():
-            if attr.startswith("test_"):
-                setattr(Conformance, f"test_{capability}_{attr[5:]}", test)
+        suites = [
+            mapping_suite(
+                connector, capability, strategy, settings_=offline, max_examples=max_examples
+            )
+        ]
+        if capability in declarations:
+            prov = declarations[capability]
+            golden = examples.get(capability, ())
+            conf = suite_settings(max_examples)
+            suites.append(declared_suite(connector, prov, strategy, golden, make, conf))
+        for suite in suites:
+            for attr, test in vars(suite).items():
+                if attr.startswith("test_"):
+                    setattr(Conformance, f"test_{capability}_{attr[5:]}", test)
 
     Conformance.__name__ = f"Conformance_{connector.__name__}"
     return Conformance

@@ -36,7 +36,7 @@ from caudal import (
 )
 
 from .errors import error_for
-from .mapping import read_balances
+from .mapping import BALANCE_PROVENANCE, read_balances
 from .raw import BalancesRequest, RawResumeRequest
 from .settings import BelvoSettings
 
@@ -91,6 +91,7 @@ class BelvoBrConnector(Connector):
     title = "Belvo Brazil"
     settings_class = BelvoSettings
     settings: BelvoSettings
+    provenance = (BALANCE_PROVENANCE,)
 
     @capability("balance")
     def _balance(self) -> Operation[BalanceParams]:

@@ -26,10 +26,11 @@ from pydantic import TypeAdapter
 from caudal import Balance, BalanceKind, Call, Money, Reply, Result
 from caudal.mapping import map_items, validate
 from caudal.model import builder
+from caudal.provenance import Provenance, as_is, constant, money
 
 from .raw import RawBalance
 
-__all__ = ["INVESTED_NOTE", "FIGURES", "balances_of", "read_balances"]
+__all__ = ["BALANCE_PROVENANCE", "INVESTED_NOTE", "FIGURES", "balances_of", "read_balances"]
 
 BALANCES = TypeAdapter(list[RawBalance])
 
@@ -44,6 +45,10 @@ INVESTED_NOTE = (
     "belvo.br: the invested figure (automatically_invested) may include the available one; "
     "the three balances of an account are separate figures, not parts to be summed"
 )
+
+
+REFERENCES = ("id", "link", "account_internal_identification", "collected_at", "created_at")
+"""Belvo's keys kept in `Balance.references` (exact strings; timestamps in ISO 8601)."""
 
 
 def references_of(raw: RawBalance) -> dict[str, str]:
@@ -79,6 +84,30 @@ def balances_of(raw: RawBalance) -> tuple[Balance, ...]:
         )
         for key, kind in FIGURES
     )
+
+
+# -- declared provenance (checked by caudal's test kit, shown on the connector's page) ---------
+
+BALANCE_PROVENANCE = Provenance(
+    "balance",
+    raw=list[RawBalance],
+    items="$[*]",
+    per_item=len(FIGURES),
+    maps=(
+        as_is("account_id", "account_id"),
+        as_is("last_updated_at", "as_of"),
+        *(
+            each
+            for record, (key, kind) in enumerate(FIGURES)
+            for each in (
+                money(key, "amount", currency_from="currency", record=record),
+                constant("kind", kind, record=record),
+                constant("provider_kind", key, record=record),
+            )
+        ),
+        *(as_is(key, f"references.{key}") for key in REFERENCES),
+    ),
+)
 
 
 def read_balances(reply: Reply, call: Call[Any]) -> Result[Balance]:

@@ -13,14 +13,33 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator, Field
 
 import caudal
-from caudal import Balance, BalanceKind, Call, Contribution, FundShare, Money, Operation, Party
+from caudal import (
+    Balance,
+    BalanceKind,
+    Call,
+    Contribution,
+    FundShare,
+    Money,
+    Operation,
+    Party,
+    TaxScheme,
+)
 from caudal.mapping import map_items, mapping_errors
 from caudal.model import builder
+from caudal.provenance import as_is, constant, money, tax_id
 
 from . import raw
-from .base import Endpoint, KhipuConnector, KhipuParams
+from .base import Endpoint, KhipuConnector, KhipuParams, khipu_provenance
 
-__all__ = ["BALANCE", "CONTRIBUTIONS", "AfcConnector", "BalanceParams", "ContributionsParams"]
+__all__ = [
+    "BALANCE",
+    "BALANCE_PROVENANCE",
+    "CONTRIBUTIONS",
+    "CONTRIBUTIONS_PROVENANCE",
+    "AfcConnector",
+    "BalanceParams",
+    "ContributionsParams",
+]
 
 CLP = "CLP"
 """AFC amounts are whole Chilean pesos; Khipu does not send a currency for them."""
@@ -126,11 +145,46 @@ CONTRIBUTIONS = Endpoint(
 )
 
 
+# -- declared provenance (checked by caudal's test kit, shown on the connector's page) ---------
+
+BALANCE_PROVENANCE = khipu_provenance(
+    "balance",
+    raw.AfcBalanceData,
+    "$.Data.ContributionsBalance",
+    (
+        constant("kind", BalanceKind.BOOKED),
+        constant("provider_kind", "ContributionsBalance"),
+        money("TotalBalance", "amount", currency=CLP),
+        as_is("CreationDate", "as_of"),
+        as_is("TotalBalanceCuota", "units"),
+        money("Details[*].Amount", "breakdown[*].amount", currency=CLP),
+        as_is("Details[*].AmountCuota", "breakdown[*].units"),
+        tax_id("Details[*].EmployerId", "breakdown[*].employer.tax_id", TaxScheme.CL_RUT),
+        as_is("Details[*].EmployerName", "breakdown[*].employer.name"),
+    ),
+)
+
+CONTRIBUTIONS_PROVENANCE = khipu_provenance(
+    "contributions",
+    raw.AfcContributionsData,
+    "$.Data.PaidContributions[*]",
+    (
+        as_is("ContributionDate", "period"),
+        tax_id("EmployerId", "employer.tax_id", TaxScheme.CL_RUT),
+        as_is("EmployerName", "employer.name"),
+        as_is("PaymentDate", "paid_on"),
+        money("TaxableIncome", "taxable_income", currency=CLP),
+        money("TaxedAmount", "amount", currency=CLP),
+    ),
+)
+
+
 class AfcConnector(KhipuConnector):
     """AFC Chile (seguro de cesantía): fund balance and credited contributions, via Khipu."""
 
     name = "afc.cl"
     title = "AFC Chile via Khipu"
+    provenance = (BALANCE_PROVENANCE, CONTRIBUTIONS_PROVENANCE)
 
     @caudal.capability("balance")
     def balance_operation(self) -> Operation[BalanceParams]:

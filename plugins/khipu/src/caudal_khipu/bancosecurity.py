@@ -18,11 +18,21 @@ import caudal
 from caudal import Balance, BalanceKind, Call, Loan, Money, Operation
 from caudal.mapping import map_items
 from caudal.model import CurrencyCode, builder
+from caudal.provenance import Sign, as_is, kind, money
 
 from . import raw
-from .base import Endpoint, KhipuConnector, KhipuParams
+from .base import Endpoint, KhipuConnector, KhipuParams, khipu_provenance
 
-__all__ = ["BALANCE", "KINDS", "LOANS", "BalanceParams", "BancoSecurityConnector", "LoansParams"]
+__all__ = [
+    "BALANCE",
+    "BALANCE_PROVENANCE",
+    "KINDS",
+    "LOANS",
+    "LOANS_PROVENANCE",
+    "BalanceParams",
+    "BancoSecurityConnector",
+    "LoansParams",
+]
 
 KINDS: dict[str, BalanceKind] = {
     "ClosingAvailable": BalanceKind.AVAILABLE,
@@ -131,11 +141,53 @@ LOANS = Endpoint(
 )
 
 
+# -- declared provenance (checked by caudal's test kit, shown on the connector's page) ---------
+
+BALANCE_PROVENANCE = khipu_provenance(
+    "balance",
+    raw.BankBalancesData,
+    "$.Data.Balance[*]",
+    (
+        as_is("AccountId", "account_id"),
+        kind("Type", "kind", KINDS, default=BalanceKind.OTHER),
+        as_is("Type", "provider_kind"),
+        money(
+            "Amount.Amount",
+            "amount",
+            currency_from="Amount.Currency",
+            sign=Sign("CreditDebitIndicator", negative="Debit", positive="Credit"),
+        ),
+        as_is("DateTime", "as_of"),
+    ),
+)
+
+LOANS_PROVENANCE = khipu_provenance(
+    "loans",
+    raw.LoansData,
+    "$.Data.Loan[*]",
+    (
+        as_is("LoanNumber", "loan_id"),
+        money("Balance.Amount", "outstanding", currency_from="Balance.Currency"),
+        money(
+            "GrantedAmount.Amount",
+            "granted",
+            currency_from="GrantedAmount.Currency",
+            optional="GrantedAmount",
+        ),
+        as_is("GrantDate", "granted_on"),
+        as_is("DueDate", "due_on"),
+        as_is("InstalmentDetail.CurrentInstalmentNumber", "current_instalment"),
+        as_is("InstalmentDetail.InstalmentsNumber", "instalments_total"),
+    ),
+)
+
+
 class BancoSecurityConnector(KhipuConnector):
     """Banco Security (Chile): business current-account balances and personal loans, via Khipu."""
 
     name = "bancosecurity.cl"
     title = "Banco Security via Khipu"
+    provenance = (BALANCE_PROVENANCE, LOANS_PROVENANCE)
 
     @caudal.capability("balance")
     def balance_operation(self) -> Operation[BalanceParams]:

@@ -28,13 +28,14 @@ from caudal import (
     RetryAdvice,
 )
 from caudal.model import Record
+from caudal.provenance import Ignored, Map, Provenance, as_is, ignored
 
 from . import raw
 from .auth import ClientCredentialsAuth, auth_for
 from .envelope import read_envelope
 from .settings import KhipuSettings
 
-__all__ = ["Endpoint", "KhipuConnector", "KhipuParams"]
+__all__ = ["Endpoint", "KhipuConnector", "KhipuParams", "khipu_provenance"]
 
 P = TypeVar("P", bound="KhipuParams")
 D = TypeVar("D")
@@ -71,6 +72,32 @@ class Endpoint(Generic[P, D]):
         # Built once per endpoint, at import: a TypeAdapter per call would cost more than the body.
         adapter: TypeAdapter[raw.Envelope[D]] = TypeAdapter(raw.Envelope[self.data])  # type: ignore[name-defined]
         object.__setattr__(self, "envelope", adapter)
+
+
+ENVELOPE_IGNORED = (
+    ignored("$.Status", "always OK in a body that gives records (an ERROR body raises)"),
+    ignored("$.Error", "null in a body that gives records (an ERROR body raises)"),
+    ignored("$.LifeSpan", "only meaningful in a 202 acknowledgement (Pending.deadline)"),
+    ignored("$.AdditionalInformation", "a remark, carried as Result.notes, not a record field"),
+)
+"""Khipu's envelope fields that no record carries, and why."""
+
+
+def khipu_provenance(
+    capability: str,
+    data: type[Any],
+    items: str,
+    maps: Sequence[Map],
+    ignored: Sequence[Ignored] = (),
+) -> Provenance:
+    """A Khipu capability's declared provenance: `Data`'s fields, plus the shared envelope."""
+    return Provenance(
+        capability,
+        raw=raw.Envelope[data],  # type: ignore[valid-type]
+        items=items,
+        maps=(*maps, as_is("$.OperationId", "result.operation_id")),
+        ignored=(*ignored, *ENVELOPE_IGNORED),
+    )
 
 
 class _RedactedBody(dict[str, Any]):
