@@ -42,6 +42,8 @@ COMMON_SETTINGS: dict[str, str] = {
     "(not retried) instead of filling memory.",
     "max_connections": "Size of the connector's connection pool (the sync and the async pool "
     "each).",
+    "max_pages": "Pages one call follows through a paged answer (`next` links); more raises "
+    "`TransportError` (not retried), never a silently shortened result.",
 }
 """What each common setting means (`ConnectorSettings` has no field descriptions to read)."""
 

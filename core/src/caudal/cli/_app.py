@@ -430,7 +430,9 @@ class _ConnectorHelp(TyperCommand):
 @app.command(cls=_ConnectorHelp)
 def fetch(
     name: Annotated[str, typer.Argument(help="Connector name, e.g. afc.cl")],
-    capability: Annotated[str, typer.Argument(help="balance, contributions or loans")],
+    capability: Annotated[
+        str, typer.Argument(help="e.g. balance, transactions (caudal about NAME lists them)")
+    ],
     param: Annotated[
         list[str],
         typer.Option(

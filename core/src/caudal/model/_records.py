@@ -17,7 +17,9 @@ Period = Annotated[str, Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
 """An accrual month, `YYYY-MM`."""
 
 
-class _Record(BaseModel):
+class Record(BaseModel):
+    """Base of every canonical record a capability returns: frozen, unknown fields refused."""
+
     model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
@@ -31,7 +33,7 @@ class BalanceKind(StrEnum):
     OTHER = "other"
 
 
-class FundShare(_Record):
+class FundShare(Record):
     """One employer's share of a pension or severance fund."""
 
     employer: Party
@@ -39,7 +41,7 @@ class FundShare(_Record):
     units: ExactDecimal
 
 
-class Balance(_Record):
+class Balance(Record):
     """A balance figure of one account at one moment.
 
     `provider_kind` is the provider's own word for the figure, so an `other` kind is never opaque.
@@ -56,7 +58,7 @@ class Balance(_Record):
     references: dict[str, str] = Field(default_factory=dict)
 
 
-class Contribution(_Record):
+class Contribution(Record):
     """A social-security contribution credited for one accrual month."""
 
     period: Period
@@ -66,7 +68,7 @@ class Contribution(_Record):
     amount: Money
 
 
-class Loan(_Record):
+class Loan(Record):
     """A loan held by the account holder. `loan_id` is the provider's string, leading zeros kept."""
 
     loan_id: str
@@ -76,6 +78,3 @@ class Loan(_Record):
     due_on: date | None = None
     current_instalment: int | None = None
     instalments_total: int | None = None
-
-
-Record = Balance | Contribution | Loan
