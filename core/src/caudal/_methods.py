@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING, Any, cast, overload
 
-from .model import Balance, Contribution, Loan
+from .model import Account, Balance, Contribution, Loan, Transaction
 
 if TYPE_CHECKING:
     from .model import Pending, Result
@@ -141,3 +141,85 @@ class CapabilityMethods:
         """Async twin of `loans`."""
         outcome = await self.acall("loans", params, callback_url=callback_url, keep_raw=keep_raw)
         return cast("Result[Loan] | Pending", outcome)
+
+    @overload
+    def accounts(
+        self, *, callback_url: None = None, keep_raw: bool = False, **params: Any
+    ) -> Result[Account]: ...
+    @overload
+    def accounts(self, *, callback_url: str, keep_raw: bool = False, **params: Any) -> Pending: ...
+    def accounts(
+        self, *, callback_url: str | None = None, keep_raw: bool = False, **params: Any
+    ) -> Result[Account] | Pending:
+        """The holder's accounts: category, number, balances and limits.
+
+        With `callback_url` the provider delivers later: a `Pending`.
+        """
+        outcome = self.call("accounts", params, callback_url=callback_url, keep_raw=keep_raw)
+        return cast("Result[Account] | Pending", outcome)
+
+    @overload
+    async def aaccounts(
+        self, *, callback_url: None = None, keep_raw: bool = False, **params: Any
+    ) -> Result[Account]: ...
+    @overload
+    async def aaccounts(
+        self, *, callback_url: str, keep_raw: bool = False, **params: Any
+    ) -> Pending: ...
+    async def aaccounts(
+        self, *, callback_url: str | None = None, keep_raw: bool = False, **params: Any
+    ) -> Result[Account] | Pending:
+        """Async twin of `accounts`."""
+        outcome = await self.acall("accounts", params, callback_url=callback_url, keep_raw=keep_raw)
+        return cast("Result[Account] | Pending", outcome)
+
+    def iter_accounts(self, **params: Any) -> Iterator[Account]:
+        """`accounts` record by record, fetched page by page (memory: one page at a time)."""
+        return self.records("accounts", params)
+
+    def aiter_accounts(self, **params: Any) -> AsyncIterator[Account]:
+        """Async twin of `iter_accounts`: `async for record in conn.aiter_accounts(...)`."""
+        return self.arecords("accounts", params)
+
+    @overload
+    def transactions(
+        self, *, callback_url: None = None, keep_raw: bool = False, **params: Any
+    ) -> Result[Transaction]: ...
+    @overload
+    def transactions(
+        self, *, callback_url: str, keep_raw: bool = False, **params: Any
+    ) -> Pending: ...
+    def transactions(
+        self, *, callback_url: str | None = None, keep_raw: bool = False, **params: Any
+    ) -> Result[Transaction] | Pending:
+        """An account's transactions, money in positive and money out negative.
+
+        With `callback_url` the provider delivers later: a `Pending`.
+        """
+        outcome = self.call("transactions", params, callback_url=callback_url, keep_raw=keep_raw)
+        return cast("Result[Transaction] | Pending", outcome)
+
+    @overload
+    async def atransactions(
+        self, *, callback_url: None = None, keep_raw: bool = False, **params: Any
+    ) -> Result[Transaction]: ...
+    @overload
+    async def atransactions(
+        self, *, callback_url: str, keep_raw: bool = False, **params: Any
+    ) -> Pending: ...
+    async def atransactions(
+        self, *, callback_url: str | None = None, keep_raw: bool = False, **params: Any
+    ) -> Result[Transaction] | Pending:
+        """Async twin of `transactions`."""
+        outcome = await self.acall(
+            "transactions", params, callback_url=callback_url, keep_raw=keep_raw
+        )
+        return cast("Result[Transaction] | Pending", outcome)
+
+    def iter_transactions(self, **params: Any) -> Iterator[Transaction]:
+        """`transactions` record by record, fetched page by page (memory: one page at a time)."""
+        return self.records("transactions", params)
+
+    def aiter_transactions(self, **params: Any) -> AsyncIterator[Transaction]:
+        """Async twin of `iter_transactions`: `async for record in conn.aiter_transactions(...)`."""
+        return self.arecords("transactions", params)

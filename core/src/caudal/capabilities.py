@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import pluggy
 
-from .model import Balance, Contribution, Loan, Money, Record
+from .model import Account, Balance, Contribution, Loan, Money, Record, Transaction
 
 if TYPE_CHECKING:
     from .connector import Connector
@@ -183,6 +183,30 @@ def _instalment(record: Loan) -> str:
     return f"{record.current_instalment}/{record.instalments_total}"
 
 
+def _account_number(record: Account) -> str:
+    number = "-".join(p for p in (record.number, record.check_digit) if p)
+    return "/".join(p for p in (record.agency, number) if p)
+
+
+def _account_kind(record: Account) -> str:
+    kind = record.category.value
+    provider = record.provider_category
+    return kind if provider in (None, kind) else f"{kind} ({provider})"
+
+
+def _first_balance(record: Account) -> str:
+    return money_cell(record.balances[0].amount) if record.balances else ""
+
+
+def _transaction_when(record: Transaction) -> str:
+    return when_cell(record.transacted_at or record.value_date)
+
+
+def _status(record: Transaction) -> str:
+    direction = record.direction.value if record.direction.value != "unknown" else "?"
+    return f"{record.status.value}, {direction}"
+
+
 # -- caudal's own capabilities ---------------------------------------------------------------------
 
 BALANCE: Capability[Balance] = define(
@@ -225,6 +249,45 @@ LOANS: Capability[Loan] = define(
             Column("granted", lambda loan: money_cell(loan.granted), numeric=True),
             Column("due on", lambda loan: when_cell(loan.due_on)),
         ),
+    )
+)
+
+ACCOUNTS: Capability[Account] = define(
+    Capability(
+        name="accounts",
+        record=Account,
+        doc="The holder's accounts: category, number, balances and limits.",
+        parameters={"link": "the end user's connection at the provider"},
+        columns=(
+            Column("account", lambda a: a.account_id),
+            Column("category", _account_kind),
+            Column("name", lambda a: a.name or ""),
+            Column("number", _account_number),
+            Column("balance", _first_balance, numeric=True),
+            Column("credit limit", lambda a: money_cell(a.credit_limit), numeric=True),
+        ),
+        paged=True,
+    )
+)
+TRANSACTIONS: Capability[Transaction] = define(
+    Capability(
+        name="transactions",
+        record=Transaction,
+        doc="An account's transactions, money in positive and money out negative.",
+        parameters={
+            "link": "the end user's connection at the provider",
+            "date_from": "first day (YYYY-MM-DD)",
+            "date_to": "last day (YYYY-MM-DD)",
+            "account": "only this account",
+        },
+        columns=(
+            Column("account", lambda t: t.account_id or ""),
+            Column("when", _transaction_when),
+            Column("description", lambda t: t.description or ""),
+            Column("amount", lambda t: money_cell(t.amount), numeric=True),
+            Column("status", _status),
+        ),
+        paged=True,
     )
 )
 

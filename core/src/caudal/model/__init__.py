@@ -1,5 +1,16 @@
 """The canonical model: what host apps see, whichever provider the data came from."""
 
+from ._accounts import (
+    Account,
+    AccountCategory,
+    BankAccountRef,
+    CardDetails,
+    Counterparty,
+    Overdraft,
+    Transaction,
+    TransactionDirection,
+    TransactionStatus,
+)
 from ._build import builder, trusted, verify_trusted
 from ._checks import (
     DateOrOffsetDateTime,
@@ -15,7 +26,16 @@ from ._party import Party, TaxScheme, normalize_tax_id
 from ._records import Balance, BalanceKind, Contribution, FundShare, Loan, Period, Record
 
 __all__ = [
+    "Account",
+    "AccountCategory",
     "Balance",
+    "BankAccountRef",
+    "CardDetails",
+    "Counterparty",
+    "Overdraft",
+    "Transaction",
+    "TransactionDirection",
+    "TransactionStatus",
     "BalanceKind",
     "Challenge",
     "Contribution",

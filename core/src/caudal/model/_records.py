@@ -1,4 +1,5 @@
-"""The canonical records a capability returns: balances, contributions, loans."""
+"""The canonical records a capability returns: balances, contributions, loans (accounts and
+transactions are in `_accounts`)."""
 
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ class BalanceKind(StrEnum):
     BOOKED = "booked"
     BLOCKED = "blocked"
     INVESTED = "invested"
+    CREDIT_LIMIT = "credit_limit"
     OTHER = "other"
 
 
@@ -45,14 +47,18 @@ class Balance(Record):
     """A balance figure of one account at one moment.
 
     `provider_kind` is the provider's own word for the figure, so an `other` kind is never opaque.
-    `as_of` is a date when the provider gives no time of day: we do not invent a midnight.
+    `as_of` is a date when the provider gives no time of day: we do not invent a midnight. It is
+    None when the provider sends no timestamp at all (a null): caudal never invents one, not
+    even the time of the request (that is the `Result`'s `fetched_at`, a different fact: when
+    caudal asked, not when the institution computed the figure). A connector must pass it
+    explicitly, so a missing one is a decision, not an oversight.
     """
 
     account_id: str | None = None
     kind: BalanceKind
     provider_kind: str
     amount: Money
-    as_of: AwareDatetime | date
+    as_of: AwareDatetime | date | None
     units: ExactDecimal | None = None
     breakdown: tuple[FundShare, ...] = ()
     references: dict[str, str] = Field(default_factory=dict)
