@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
-
 from typing import Self
 
 from pydantic import AwareDatetime, Field, model_validator
