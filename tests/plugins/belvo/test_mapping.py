@@ -18,10 +18,16 @@ from caudal_belvo.emulator import emulator
 from caudal_belvo.mapping import INVESTED_NOTE
 
 from .examples import CREDENTIALS, DOC_BALANCE, DOC_BODY
-from .strategies import balance_bodies
+from .strategies import account_bodies, balance_bodies, transaction_bodies
 
 TestBelvoConformance = conformance_suite(
-    BelvoBrConnector, emulator(), bodies={"balance": balance_bodies(min_size=1)}
+    BelvoBrConnector,
+    emulator(),
+    bodies={
+        "balance": balance_bodies(min_size=1),
+        "accounts": account_bodies(min_size=1),
+        "transactions": transaction_bodies(min_size=1),
+    },
 )
 
 

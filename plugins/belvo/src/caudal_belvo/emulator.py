@@ -33,6 +33,7 @@ from starlette.routing import Route
 from caudal import AuthenticationError, ProviderError, TransportError
 from caudal.sandbox import ChallengeCase, Emulator, ErrorCase
 
+from .emulator_ofda import OFDA_CASES, Ofda
 from .raw import (
     BalancesQuery,
     BalancesRequest,
@@ -104,6 +105,7 @@ CASES: dict[str, str] = {
     ),
     "expired challenge": "link expired-mfa[-...]: a challenge whose session expires at once",
     "request counts": 'GET /belvo/_emulator/requests: {"<link>": {"POST": n, "PATCH": n}}',
+    **OFDA_CASES,
 }
 
 
@@ -440,8 +442,6 @@ def _error_cases() -> list[ErrorCase]:
 
 def emulator() -> Emulator:
     """The Belvo emulator with fresh state (entry point `belvo` in group `caudal.sandbox`)."""
-    from .emulator_ofda import OFDA_CASES, Ofda
-
     belvo = Belvo(State())
     ofda = Ofda(belvo)
     methods = ["GET", "POST", "PATCH"]
@@ -454,7 +454,7 @@ def emulator() -> Emulator:
             Route("/_emulator/requests", belvo.requests, methods=["GET"]),
         ],
         settings={"belvo.br": {"secret_id": SECRET_ID, "secret_password": SECRET_PASSWORD}},
-        cases={**CASES, **OFDA_CASES},
+        cases=CASES,
         call_params={
             "belvo.br": {
                 "balance": {"link": EXAMPLE_LINK},
