@@ -278,12 +278,14 @@ class Connector(CapabilityMethods):
 
         return gather([page async for page in apages(runner, operation, request, read, call)])
 
-    def pages(self, capability: str, /, **params: Any) -> Iterator[Result[Any]]:
+    def pages(
+        self, capability: str, /, *, keep_raw: bool = False, **params: Any
+    ) -> Iterator[Result[Any]]:
         """`capability`'s answer page by page, each fetched when the loop asks for it.
 
         Memory holds one page at a time. An answer that is not paged is one page.
         """
-        operation, call, request = self.prepare(capability, params)
+        operation, call, request = self.prepare(capability, params, keep_raw=keep_raw)
         runner = self._runners()[0]
         read = self._reader(operation, call)
         if operation.next_page is None:
@@ -293,9 +295,11 @@ class Connector(CapabilityMethods):
 
         yield from pages(runner, operation, request, read, call)
 
-    async def apages(self, capability: str, /, **params: Any) -> AsyncIterator[Result[Any]]:
+    async def apages(
+        self, capability: str, /, *, keep_raw: bool = False, **params: Any
+    ) -> AsyncIterator[Result[Any]]:
         """Async twin of `pages`: `async for page in conn.apages("transactions", ...)`."""
-        operation, call, request = self.prepare(capability, params)
+        operation, call, request = self.prepare(capability, params, keep_raw=keep_raw)
         runner = self._runners()[1]
         read = self._reader(operation, call)
         if operation.next_page is None:
