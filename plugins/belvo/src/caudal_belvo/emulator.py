@@ -461,7 +461,7 @@ def emulator() -> Emulator:
                 "accounts": {"link": EXAMPLE_LINK},
                 "transactions": {
                     "link": EXAMPLE_LINK,
-                    "date_from": "2025-02-01",
+                    "date_from": "2025-02-21",
                     "date_to": "2025-02-24",
                 },
             }

@@ -88,15 +88,11 @@ _CATEGORIES = (
     ("CREDIT_CARD", "LIABILITY", "CARTAO_CREDITO", "TITULAR"),
     ("LOAN_ACCOUNT", "LIABILITY", "EMPRESTIMO", "CREDITO_PESSOAL_SEM_CONSIGNACAO"),
 )
-_DESCRIPTIONS = (
-    "PIX RECEBIDO",
-    "PIX ENVIADO",
-    "PGTO BOLETO",
-    "TED RECEBIDA",
-    "COMPRA CARTAO",
-    "SAQUE 24H",
-    "TARIFA PACOTE",
-)
+_DESCRIPTIONS = {
+    "INFLOW": ("PIX RECEBIDO", "TED RECEBIDA", "SALARIO"),
+    "OUTFLOW": ("PIX ENVIADO", "PGTO BOLETO", "COMPRA CARTAO", "SAQUE 24H", "TARIFA PACOTE"),
+    None: ("LANCAMENTO",),
+}
 _OPERATIONS = ("PIX", "TED", "BOLETO", "CARTAO", "SAQUE", "TARIFA_SERVICOS_AVULSOS")
 _DOCUMENTS = (
     ("INDIVIDUAL", "11144477735"),  # a valid CPF
@@ -200,7 +196,7 @@ def transaction_at(link: str, i: int, accounts: list[RawAccount]) -> RawTransact
         amount=amount,
         local_currency_amount=amount if card else None,
         currency="BRL",
-        description=rng.choice(_DESCRIPTIONS),
+        description=rng.choice(_DESCRIPTIONS[direction]),
         status="PENDING" if rng.random() < 0.1 else "PROCESSED",
         type=direction,
         counterparty=None
