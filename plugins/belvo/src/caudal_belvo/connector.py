@@ -1,4 +1,5 @@
-"""The `belvo.br` connector: current balances of a Brazilian Open Finance link through Belvo.
+"""The `belvo.br` connector: a Brazilian Open Finance link's accounts, balances and
+transactions through Belvo.
 
     conn = registry.get("belvo.br", secret_id=..., secret_password=...)
     try:
@@ -7,6 +8,23 @@
         keep(e.challenge.model_dump_json())      # ask the end user for the token
         ...
         result = conn.resume(Challenge.model_validate_json(kept), token=token)
+
+    accounts = conn.accounts(link=link)                      # POST /api/accounts/
+    moves = conn.transactions(link=link, date_from="2025-02-01", date_to="2025-02-24")
+    stored = conn.transactions(link=link, stored=True)       # GET, every page followed
+    for t in conn.iter_transactions(link=link, stored=True): # one page in memory at a time
+        ...
+
+`balance` reads `POST /api/br/balances/` (three figures per account, below). `accounts` and
+`transactions` read Belvo's Open Finance ("OFDA") `/api/accounts/` and `/api/transactions/`:
+by default `POST` (Belvo fetches from the institution; a bare array; `save_data` as for
+balances), or with `stored=True` `GET` (what Belvo already holds, in pages of `page_size`, up
+to 1000, every `next` link followed on Belvo's own origin only, at most `max_pages` pages).
+A transaction's amount is signed by Belvo's `type` (INFLOW positive, OUTFLOW negative, null:
+`unknown`, kept as sent, never guessed); PROCESSED is `booked`, PENDING `pending`; an
+account's `current` balance is signed by `balance_type` (LIABILITY negative); counterparty
+CPF/CNPJ are checked and flagged, never refused. A challenge on any of the three is answered
+with `conn.resume` (`PATCH` on that capability's path).
 
 Sans-I/O like every connector: it describes the request and reads the reply; the core runtime
 sends it, retries what Belvo says is transient (408, 500) and never what cannot change (400,
