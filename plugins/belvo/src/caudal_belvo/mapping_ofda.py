@@ -31,7 +31,9 @@ own tests build each also the validated way and compare, see `verify_trusted`).
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from pydantic import TypeAdapter
@@ -91,6 +93,21 @@ SCHEMES = {"INDIVIDUAL": TaxScheme.BR_CPF, "COMPANY": TaxScheme.BR_CNPJ}
 SCHEME_BY_LENGTH = {11: TaxScheme.BR_CPF, 14: TaxScheme.BR_CNPJ}
 
 _MONEY = builder(Money, "amount", "currency")
+_BANK_ACCOUNT = builder(BankAccountRef, "bank_code", "agency", "number", "check_digit")
+_COUNTERPARTY = builder(Counterparty, "party", "provider_type", "account")
+_CARD = builder(
+    CardDetails,
+    "card_number",
+    "bill_id",
+    "bill_name",
+    "bill_due_on",
+    "bill_amount",
+    "instalment",
+    "instalments_total",
+    "fee_type",
+    "credit_type",
+)
+_OVERDRAFT = builder(Overdraft, "limit", "used", "used_beyond_limit")
 _BALANCE = builder(Balance, "account_id", "kind", "provider_kind", "amount", "as_of")
 _TRANSACTION = builder(
     Transaction,
@@ -136,25 +153,17 @@ def _counterparty(raw: RawCounterparty) -> Counterparty | None:
         scheme = SCHEMES.get(raw.type or "") or SCHEME_BY_LENGTH.get(len(raw.document_number))
         if scheme is not None:
             party = Party.of(scheme, raw.document_number)
-    bank = (raw.clearing_code, raw.agency, raw.number, raw.check_digit)
-    account = (
-        BankAccountRef(
-            bank_code=raw.clearing_code,
-            agency=raw.agency,
-            number=raw.number,
-            check_digit=raw.check_digit,
-        )
-        if any(bank)
-        else None
-    )
+    account = None
+    if raw.clearing_code or raw.agency or raw.number or raw.check_digit:
+        account = _BANK_ACCOUNT(raw.clearing_code, raw.agency, raw.number, raw.check_digit)
     if party is None and account is None and raw.type is None:
         return None
-    return Counterparty(party=party, provider_type=raw.type, account=account)
+    return _COUNTERPARTY(party=party, provider_type=raw.type, account=account)
 
 
 def _card(raw: RawCreditCardData, currency: str) -> CardDetails:
     bill = raw.credit_card_bill
-    return CardDetails(
+    return _CARD(
         card_number=raw.card_number,
         bill_id=bill.id if bill is not None else None,
         bill_name=raw.bill_name,
@@ -167,25 +176,33 @@ def _card(raw: RawCreditCardData, currency: str) -> CardDetails:
     )
 
 
+@lru_cache(maxsize=4096)
+def _iso(moment: datetime) -> str:
+    """ISO 8601 text of a timestamp; cached, since a page's records share a few of them."""
+    return moment.isoformat()
+
+
 def _transaction_references(raw: RawTransaction) -> dict[str, str]:
+    """Belvo's values without a canonical field, as strings (built without a generic helper:
+    this runs once per transaction)."""
+    refs: dict[str, str] = {}
+    if raw.internal_identification:
+        refs["internal_identification"] = raw.internal_identification
+    refs["collected_at"] = _iso(raw.collected_at)
+    refs["created_at"] = _iso(raw.created_at)
+    if raw.inferred_accounting_date is not None:
+        refs["inferred_accounting_date"] = raw.inferred_accounting_date.isoformat()
+    if raw.operation_type_additional_info:
+        refs["operation_type_additional_info"] = raw.operation_type_additional_info
     counterparty = raw.counterparty
-    unplaced = None
     if counterparty is not None and counterparty.document_number:
-        scheme = SCHEMES.get(counterparty.type or "")
-        if scheme is None and len(counterparty.document_number) not in SCHEME_BY_LENGTH:
-            unplaced = counterparty.document_number  # neither a CPF nor a CNPJ: kept as sent
+        document = counterparty.document_number
+        if not SCHEMES.get(counterparty.type or "") and len(document) not in SCHEME_BY_LENGTH:
+            refs["counterparty_document_number"] = document  # neither CPF nor CNPJ: as sent
     card = raw.credit_card_data
-    return _kept(
-        {
-            "internal_identification": raw.internal_identification,
-            "collected_at": raw.collected_at,
-            "created_at": raw.created_at,
-            "inferred_accounting_date": raw.inferred_accounting_date,
-            "operation_type_additional_info": raw.operation_type_additional_info,
-            "counterparty_document_number": unplaced,
-            "bill_internal_identification": card.bill_internal_identification if card else None,
-        }
-    )
+    if card is not None and card.bill_internal_identification:
+        refs["bill_internal_identification"] = card.bill_internal_identification
+    return refs
 
 
 def transaction_of(raw: RawTransaction) -> Transaction:
@@ -270,7 +287,7 @@ def account_of(raw: RawAccount) -> Account:
         check_digit=raw.check_digit,
         currency=currency,
         balances=_balances(raw),
-        overdraft=Overdraft(
+        overdraft=_OVERDRAFT(
             limit=_money_or_none(overdraft.arranged, currency),
             used=_money_or_none(overdraft.used, currency),
             used_beyond_limit=_money_or_none(overdraft.unarranged, currency),
