@@ -9,6 +9,7 @@ grow tenfold).
 
 from __future__ import annotations
 
+import gc
 import tracemalloc
 
 from ._core import Entry, Results
@@ -30,6 +31,7 @@ def _peak(url: str, transactions: int, page_size: int) -> tuple[int, int]:
         # Warm up (pools, imports, caches) before measuring: the first page pays for them.
         for _ in conn.iter_transactions(link="many-5", stored=True):
             pass
+        gc.collect()  # every measurement starts from the same heap, no garbage left over
         tracemalloc.start()
         try:
             tracemalloc.reset_peak()
