@@ -6,8 +6,9 @@ answers a challenge. The link id picks the scenario exactly as for balances (`er
 `html-<status>`, `flaky-<n>`, `slow-<s>`, `mfa-...`, `expired-mfa`, `empty`), plus:
 
 - `many-<n>[-...]`: a link with n transactions (up to 2,000,000), generated on demand page by
-  page (transaction i is a pure function of the link and i), so a page of a huge history costs
-  what a page costs;
+  page (transaction i is a pure function of the link without n, and of i: a shorter history of
+  the same link is the start of a longer one), so a page of a huge history costs what a page
+  costs;
 - `loop[-...]`: a `GET` whose `next` link points at the page itself (a broken provider);
 - `foreign[-...]`: a `GET` whose `next` link points at another host.
 
@@ -115,9 +116,17 @@ def _uuid(rng: random.Random) -> str:
     return str(uuid.UUID(int=rng.getrandbits(128), version=4))
 
 
+def _seed(link: str) -> str:
+    """What the data is seeded from: the link, without a `many-<n>` count, so a shorter
+    history of the same link (`many-10-x`) is the start of a longer one (`many-1000-x`)."""
+    word, _, rest = link.partition("-")
+    count, _, tail = rest.partition("-")
+    return f"many--{tail}" if word == "many" and count.isdigit() else link
+
+
 def seeded_ofda_accounts(link: str) -> list[RawAccount]:
     """The accounts of `link` (1 to 3; always the same for the same link id)."""
-    rng = random.Random(f"belvo.br:ofda:{link}")
+    rng = random.Random(f"belvo.br:ofda:{_seed(link)}")
     return [_account(rng, link, n) for n in range(rng.randint(1, 3))]
 
 
@@ -173,7 +182,7 @@ def transaction_count(link: str) -> int:
 
 def transaction_at(link: str, i: int, accounts: list[RawAccount]) -> RawTransaction:
     """Transaction number `i` of `link` (newest first), always the same."""
-    rng = random.Random(f"belvo.br:ofda:{link}:{i}")
+    rng = random.Random(f"belvo.br:ofda:{_seed(link)}:{i}")
     account = accounts[i % len(accounts)]
     card = account.category == "CREDIT_CARD"
     roll = rng.random()
