@@ -330,3 +330,27 @@ def test_the_cli_table_comes_from_the_descriptor(conn: Connector) -> None:
     header = next(line for line in text.splitlines() if "widget" in line and "price" in line)
     assert header.split() == ["┃", "connector", "┃", "widget", "┃", "price", "┃"]
     assert "│ widget.test │ 004    │ 12345678901234567890.123456789 BRL │" in text
+
+
+@pytest.mark.parametrize("name", ["Widgets", "class", "_widgets", "wid gets", ""])
+def test_a_descriptor_needs_a_usable_name(name: str) -> None:
+    with pytest.raises(ValueError, match="capability"):
+        Capability(name=name, record=Widget, doc="Widgets.")
+
+
+def test_a_descriptor_needs_a_one_line_doc_and_a_record() -> None:
+    with pytest.raises(ValueError, match="one-line doc"):
+        Capability(name="widgets", record=Widget, doc="Widgets.\nMore.")
+    with pytest.raises(TypeError, match="subclass Record"):
+        Capability(name="widgets", record=RawWidget, doc="Widgets.")  # type: ignore[type-var]
+
+
+def test_a_name_is_defined_once_and_caudals_own_stay() -> None:
+    with pytest.raises(ValueError, match="already defined"):
+        define(Capability(name="balance", record=Widget, doc="Twice."))
+    with pytest.raises(ValueError, match="already defined"):
+        define(Capability(name="define", record=Widget, doc="Clashes with this module."))
+    with pytest.raises(ValueError, match="caudal's own"):
+        undefine("transactions")
+    with pytest.raises(ValueError, match="unknown capability"):
+        capability("widgets")  # not defined outside the fixture
