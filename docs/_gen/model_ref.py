@@ -179,12 +179,21 @@ def _same_result(name: str, defs: Mapping[str, Any]) -> bool:
         props.pop("items", None)
         return {**defs[n], "properties": props, "title": ""}
 
-    results = [n for n in defs if n.startswith("Result_")]
+    results = _result_names(defs)
     return any(shape(other) == shape(name) for other in results[: results.index(name)])
 
 
+def _result_names(defs: Mapping[str, Any]) -> list[str]:
+    """Every `Result_*` definition, in the capabilities' order (balance's first)."""
+    from caudal.capabilities import DESCRIPTORS
+
+    order = [f"Result_{d.record.__name__}_" for d in DESCRIPTORS.values()]
+    found = [n for n in defs if n.startswith("Result_")]
+    return sorted(found, key=lambda n: order.index(n) if n in order else len(order))
+
+
 def _results_note(defs: Mapping[str, Any]) -> list[str]:
-    results = [n for n in defs if n.startswith("Result_")]
+    results = _result_names(defs)
     shown = [n for n in results if not _same_result(n, defs)]
     same = [n for n in results if _same_result(n, defs)]
     if not same:
