@@ -437,7 +437,32 @@ def _error_cases() -> list[ErrorCase]:
             wrong_keys,
         ),
         ErrorCase("belvo.br", "balance", {"link": "html-502"}, TransportError),
+        *_ofda_error_cases(),
     ]
+
+
+def _ofda_error_cases() -> list[ErrorCase]:
+    """The documented errors of accounts and transactions, fetched and stored."""
+    dates = {"date_from": "2025-02-01", "date_to": "2025-02-24"}
+    cases = []
+    for capability, more in (("accounts", {}), ("transactions", dates)):
+        for status in (400, 408, 500):
+            code = DOCUMENTED[status][0]
+            params = {"link": f"error-{status}", **more}
+            cases.append(ErrorCase("belvo.br", capability, params, ProviderError, code))
+        stored = {"link": "error-500", "stored": True}
+        cases.append(ErrorCase("belvo.br", capability, stored, ProviderError, "unexpected_error"))
+        cases.append(
+            ErrorCase(
+                "belvo.br",
+                capability,
+                {"link": EXAMPLE_LINK, **more},
+                AuthenticationError,
+                "authentication_failed",
+                {"secret_password": "not-the-sandbox-password"},
+            )
+        )
+    return cases
 
 
 def emulator() -> Emulator:
