@@ -184,3 +184,11 @@ def test_a_transient_failure_on_a_page_is_retried(conn: Connector, sandbox: Sand
     link = unique("flaky-1")
     assert len(conn.accounts(link=link, stored=True)) >= 1
     assert requests_seen(sandbox, link) == {"GET": 2}
+
+
+def test_an_answer_that_is_not_paged_is_one_page(conn: Connector) -> None:
+    link = unique("account")
+    (page,) = list(conn.pages("balance", link=link))
+    assert list(page) == list(conn.balance(link=link))
+    fetched = list(conn.pages("transactions", link=link, **FEBRUARY))
+    assert len(fetched) == 1  # a POST fetch is one bare array
