@@ -1,4 +1,4 @@
-"""`python -m bench [--smoke] [--only mapping,calls,startup] [--out PATH]`."""
+"""`python -m bench [--smoke] [--only mapping,calls,startup,streaming] [--out PATH]`."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ._core import Results, machine
 
-SUITES = ("mapping", "calls", "startup")
+SUITES = ("mapping", "calls", "startup", "streaming")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -43,6 +43,11 @@ def main(argv: list[str] | None = None) -> int:
 
         print("calls", flush=True)
         calls.run(results, smoke=smoke)
+    if "streaming" in chosen:
+        from . import streaming
+
+        print("streaming", flush=True)
+        streaming.run(results, smoke=smoke)
     if "startup" in chosen:
         from . import startup
 

@@ -312,6 +312,154 @@ def _belvo_canonical(accounts: Any) -> list[Any]:
     return out
 
 
+def _ofda_pool(kind: str, size: int = 600) -> list[str]:
+    from caudal_belvo.emulator import json_text
+    from caudal_belvo.emulator_ofda import seeded_ofda_accounts, transaction_at
+
+    texts: list[str] = []
+    seed = 0
+    while len(texts) < size:
+        link = f"bench-link-{seed}"
+        accounts = seeded_ofda_accounts(link)
+        if kind == "accounts":
+            texts += [json_text(a.model_dump()) for a in accounts]
+        else:
+            texts += [json_text(transaction_at(link, i, accounts).model_dump()) for i in range(40)]
+        seed += 1
+    return texts[:size]
+
+
+def _ofda_adapter(kind: str) -> Callable[[], TypeAdapter[Any]]:
+    def adapter() -> TypeAdapter[Any]:
+        from caudal_belvo.raw_ofda import RawAccount, RawTransaction
+
+        model = RawAccount if kind == "accounts" else RawTransaction
+        return TypeAdapter(list[lossy(model)])  # type: ignore[misc]
+
+    return adapter
+
+
+def _money(amount: Any, currency: str) -> Any:
+    from caudal import Money
+
+    return None if amount is None else Money(amount=amount, currency=currency)
+
+
+def _accounts_canonical(accounts: Any) -> list[Any]:
+    """The straightforward way: validated construction of every record and value."""
+    from caudal import Account, Balance
+    from caudal.model import Overdraft
+
+    categories = {"CHECKING_ACCOUNT": "checking", "SAVINGS_ACCOUNT": "savings"}
+    categories |= {"CREDIT_CARD": "credit_card", "LOAN_ACCOUNT": "loan"}
+    out = []
+    for a in accounts:
+        sign = -1 if a.balance_type == "LIABILITY" else 1
+        figures = (
+            ("current", "booked", a.balance.current),
+            ("available", "available", a.balance.available),
+            ("blocked", "blocked", a.balance.blocked),
+            ("automatically_invested", "invested", a.balance.automatically_invested),
+        )
+        balances = tuple(
+            Balance(
+                account_id=a.id,
+                kind=kind,
+                provider_kind=key,
+                amount=_money(sign * v if key == "current" else v, a.currency),
+                as_of=a.collected_at,
+            )
+            for key, kind, v in figures
+            if v is not None
+        )
+        o, c = a.overdraft, a.credit_data
+        out.append(
+            Account(
+                account_id=a.id,
+                institution=a.institution.name,
+                category=categories.get(a.category or "", "other"),
+                provider_category=a.category,
+                name=a.name,
+                number=a.number,
+                agency=a.agency,
+                check_digit=a.check_digit,
+                currency=a.currency,
+                balances=balances,
+                overdraft=None
+                if o is None
+                else Overdraft(
+                    limit=_money(o.arranged, a.currency),
+                    used=_money(o.used, a.currency),
+                    used_beyond_limit=_money(o.unarranged, a.currency),
+                ),
+                credit_limit=_money(c.credit_limit, a.currency) if c else None,
+                references={"internal_identification": a.internal_identification},
+            )
+        )
+    return out
+
+
+def _transactions_canonical(transactions: Any) -> list[Any]:
+    """The straightforward way: validated construction of every record and value."""
+    from caudal import Party, TaxScheme, Transaction
+    from caudal.model import BankAccountRef, CardDetails, Counterparty
+
+    directions = {"INFLOW": "inflow", "OUTFLOW": "outflow"}
+    statuses = {"PROCESSED": "booked", "PENDING": "pending"}
+    schemes = {"INDIVIDUAL": TaxScheme.BR_CPF, "COMPANY": TaxScheme.BR_CNPJ}
+    out = []
+    for t in transactions:
+        currency = t.currency or t.account.currency
+        direction = directions.get(t.type or "", "unknown")
+        amount = -t.amount if direction == "outflow" else t.amount
+        cp = t.counterparty
+        counterparty = None
+        if cp is not None:
+            scheme = schemes.get(cp.type or "")
+            counterparty = Counterparty(
+                party=Party(scheme=scheme, tax_id=cp.document_number)
+                if scheme and cp.document_number
+                else None,
+                provider_type=cp.type,
+                account=BankAccountRef(
+                    bank_code=cp.clearing_code,
+                    agency=cp.agency,
+                    number=cp.number,
+                    check_digit=cp.check_digit,
+                ),
+            )
+        card = t.credit_card_data
+        out.append(
+            Transaction(
+                transaction_id=t.id,
+                account_id=t.account.id if t.account else None,
+                amount=_money(amount, currency),
+                direction=direction,
+                provider_direction=t.type,
+                status=statuses.get(t.status or "", "unknown"),
+                provider_status=t.status,
+                value_date=t.value_date,
+                transacted_at=t.transacted_at,
+                accounting_date=t.accounting_date,
+                description=t.description,
+                counterparty=counterparty,
+                payment_type=t.payment_type,
+                operation_type=t.operation_type,
+                mcc=f"{t.mcc:04d}" if t.mcc is not None else None,
+                category=t.category,
+                card=None
+                if card is None
+                else CardDetails(
+                    card_number=card.card_number,
+                    instalment=card.installment_identifier,
+                    instalments_total=card.number_of_installments,
+                ),
+                references={"internal_identification": t.internal_identification or ""},
+            )
+        )
+    return out
+
+
 def _cases() -> list[Case]:
     from caudal_khipu import raw
 
@@ -358,6 +506,24 @@ def _cases() -> list[Case]:
         ),
         Case(
             "belvo.br", "balance", BELVO, _belvo_pool, _belvo_wrap, _belvo_adapter, _belvo_canonical
+        ),
+        Case(
+            "belvo.br",
+            "accounts",
+            BELVO,
+            lambda: _ofda_pool("accounts"),
+            _belvo_wrap,
+            _ofda_adapter("accounts"),
+            _accounts_canonical,
+        ),
+        Case(
+            "belvo.br",
+            "transactions",
+            BELVO,
+            lambda: _ofda_pool("transactions"),
+            _belvo_wrap,
+            _ofda_adapter("transactions"),
+            _transactions_canonical,
         ),
     ]
 

@@ -45,6 +45,8 @@ COMMON_SETTINGS: dict[str, str] = {
     "instead of filling memory; a compressed body is never inflated past it.",
     "max_connections": "Size of the connector's connection pool (the sync and the async pool "
     "each).",
+    "max_pages": "Pages one call follows through a paged answer (`next` links); more raises "
+    "`TransportError` (not retried), never a silently shortened result.",
 }
 """What each common setting means (`ConnectorSettings` has no field descriptions to read)."""
 
@@ -86,6 +88,7 @@ class Blocks:
     def get(self, name: str) -> Callable[..., str] | None:
         return {
             "connectors": self.connector_index,
+            "capabilities": self.capability_table,
             "sandbox-env": self.sandbox_env,
             "emulators": self.emulator_list,
             "error-tree": self.error_tree,
@@ -100,6 +103,27 @@ class Blocks:
         }.get(name)
 
     # -- the blocks -------------------------------------------------------------------------------
+
+    def capability_table(self) -> str:
+        """Every capability from its descriptor: record, methods, common parameters, doc."""
+        from caudal.capabilities import DESCRIPTORS
+
+        rows = []
+        for d in DESCRIPTORS.values():
+            methods = [f"{d.name}()", f"a{d.name}()"]
+            if d.paged:
+                methods += [f"iter_{d.name}()", f"aiter_{d.name}()"]
+            record = d.record.__name__
+            rows.append(
+                [
+                    code(d.name),
+                    f"[`{record}`](reference/model.md#{record.lower()})",
+                    ", ".join(code(m) for m in methods),
+                    ", ".join(code(p) for p in d.parameters) or "",
+                    cell(d.doc),
+                ]
+            )
+        return table(["capability", "record", "methods", "common parameters", "what"], rows)
 
     def connector_index(self) -> str:
         rows = []

@@ -200,16 +200,22 @@ def _capabilities(
     for cap in sorted(CAPABILITIES):
         if cap not in (conn.capabilities if isinstance(conn, Connector) else ()):
             continue
-        callbacks = conn.operation(cap).callbacks if isinstance(conn, Connector) else False
+        operation = conn.operation(cap) if isinstance(conn, Connector) else None
+        callbacks = operation.callbacks if operation is not None else False
+        paged = operation is not None and operation.next_page is not None
+        call = code(f"conn.{cap}(...)") + " / " + code(f"await conn.a{cap}(...)")
+        if paged:
+            call += " / " + code(f"conn.iter_{cap}(...)") + " / " + code(f"conn.aiter_{cap}(...)")
         rows.append(
             [
                 f"[{cap}](#{cap})",
                 f"[{CAPABILITIES[cap].__name__}](../reference/model.md#{CAPABILITIES[cap].__name__.lower()})",
-                code(f"conn.{cap}(...)") + " / " + code(f"await conn.a{cap}(...)"),
+                call,
                 "yes" if callbacks else "no",
+                "yes (`next` links followed, at most `max_pages`)" if paged else "no",
             ]
         )
-    lines += [table(["capability", "records", "call", "`callback_url=`"], rows), ""]
+    lines += [table(["capability", "records", "call", "`callback_url=`", "paged"], rows), ""]
     if isinstance(conn, Connector):
         unsupported = sorted(set(CAPABILITIES) - set(conn.capabilities))
         if unsupported:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from enum import Enum
 from typing import Any
 
@@ -17,25 +17,55 @@ __all__ = ["SCHEMA_FILE", "model_reference", "schema_json"]
 
 SCHEMA_FILE = "canonical-model.schema.json"
 
-SECTIONS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
-    (
-        "Records",
-        "What a capability's `Result` holds: `balance` gives `Balance`, `contributions` "
-        "gives `Contribution`, `loans` gives `Loan`.",
-        ("Balance", "BalanceKind", "FundShare", "Contribution", "Loan"),
-    ),
-    (
-        "Values",
-        "The building blocks records are made of.",
-        ("Money", "Party", "TaxScheme"),
-    ),
-    (
-        "Outcomes",
-        "What a capability call gives back: a `Result`, a `Pending` operation (with "
-        "`callback_url=`), or a `Challenge` to answer (raised inside `ChallengeRequired`).",
-        ("Result_Balance_", "Result_Contribution_", "Result_Loan_", "Pending", "Challenge"),
-    ),
-)
+VALUES = ("Money", "Party", "TaxScheme")
+
+
+def _refs(schema: Any) -> Iterator[str]:
+    if isinstance(schema, dict):
+        ref = schema.get("$ref")
+        if isinstance(ref, str):
+            yield ref.rsplit("/", 1)[-1]
+        for value in schema.values():
+            yield from _refs(value)
+    elif isinstance(schema, list):
+        for value in schema:
+            yield from _refs(value)
+
+
+def _sections(defs: Mapping[str, Any]) -> list[tuple[str, str, tuple[str, ...]]]:
+    """Records (each capability's record, then the types only it uses), values, outcomes: all
+    from the capability descriptors, so a new capability has its section without an edit."""
+    from caudal.capabilities import DESCRIPTORS
+
+    records = [d.record.__name__ for d in DESCRIPTORS.values()]
+    listed: list[str] = []
+    for record in records:
+        todo = [record]
+        while todo:
+            name = todo.pop(0)
+            if name in listed or name in VALUES or name not in defs:
+                continue
+            if name != record and name in records:
+                continue
+            listed.append(name)
+            todo += list(_refs(defs[name]))
+    gives = ", ".join(
+        f"`{d.name}` gives `{d.record.__name__}`" + (" (paged)" if d.paged else "")
+        for d in DESCRIPTORS.values()
+    )
+    results = tuple(f"Result_{record}_" for record in records)
+    return [
+        ("Records", f"What a capability's `Result` holds: {gives}.", tuple(listed)),
+        ("Values", "The building blocks records are made of.", VALUES),
+        (
+            "Outcomes",
+            "What a capability call gives back: a `Result`, a `Pending` operation (with "
+            "`callback_url=`), or a `Challenge` to answer (raised inside `ChallengeRequired`).",
+            (*results, "Pending", "Challenge"),
+        ),
+    ]
+
+
 HIDDEN = frozenset({"JsonValue"})
 
 VALIDATED: dict[str, str] = {
@@ -149,12 +179,21 @@ def _same_result(name: str, defs: Mapping[str, Any]) -> bool:
         props.pop("items", None)
         return {**defs[n], "properties": props, "title": ""}
 
-    results = [n for n in defs if n.startswith("Result_")]
+    results = _result_names(defs)
     return any(shape(other) == shape(name) for other in results[: results.index(name)])
 
 
+def _result_names(defs: Mapping[str, Any]) -> list[str]:
+    """Every `Result_*` definition, in the capabilities' order (balance's first)."""
+    from caudal.capabilities import DESCRIPTORS
+
+    order = [f"Result_{d.record.__name__}_" for d in DESCRIPTORS.values()]
+    found = [n for n in defs if n.startswith("Result_")]
+    return sorted(found, key=lambda n: order.index(n) if n in order else len(order))
+
+
 def _results_note(defs: Mapping[str, Any]) -> list[str]:
-    results = [n for n in defs if n.startswith("Result_")]
+    results = _result_names(defs)
     shown = [n for n in results if not _same_result(n, defs)]
     same = [n for n in results if _same_result(n, defs)]
     if not same:
@@ -170,7 +209,8 @@ def model_reference() -> str:
     """The whole reference page."""
     schema = model.json_schema()
     defs: Mapping[str, Any] = schema.get("$defs", {})  # type: ignore[assignment]
-    shown = {n for _, _, names in SECTIONS for n in names}
+    sections = _sections(defs)
+    shown = {n for _, _, names in sections for n in names}
     lines = [
         "# Canonical model reference",
         "",
@@ -184,7 +224,7 @@ def model_reference() -> str:
         f"[{SCHEMA_FILE}]({SCHEMA_FILE}).",
         "",
     ]
-    for title, intro, names in SECTIONS:
+    for title, intro, names in sections:
         lines += [f"## {title}", "", intro, ""]
         for name in names:
             if name in defs and not _same_result(name, defs):

@@ -103,6 +103,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     make, problems = _maker()
     stale = []
+    from _gen import methods
+
+    if methods.METHODS_FILE.read_text(encoding="utf-8") != methods.methods_source():
+        name = methods.METHODS_FILE.relative_to(ROOT).as_posix()
+        stale.append(name)
+        if not args.check:
+            methods.write()
     for page in pages():
         text = page.read_text(encoding="utf-8")
         fresh = expand(text, make)

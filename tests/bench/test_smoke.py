@@ -74,6 +74,7 @@ def test_every_capability_of_every_connector_has_mapping_cases(
         "discovery: plugins imported by get('afc.cl')",
         "cli: caudal --help",
         "cli: caudal list",
+        "streaming belvo.br transactions: peak memory",
     ],
 )
 def test_case_ran(results: dict[str, dict[str, object]], prefix: str) -> None:

@@ -115,4 +115,11 @@ def test_replace_changes_exactly_one_value(body: list[Any], data: st.DataObject)
 
 
 def test_kinds_are_canonical() -> None:
-    assert {k.value for k in BalanceKind} == {"available", "booked", "blocked", "invested", "other"}
+    assert {k.value for k in BalanceKind} == {
+        "available",
+        "booked",
+        "blocked",
+        "invested",
+        "credit_limit",
+        "other",
+    }

@@ -37,7 +37,9 @@ def test_demo_json_covers_every_connector_capability_callback_and_challenge() ->
         ("afc.cl", "contributions"),
         ("bancosecurity.cl", "balance"),
         ("bancosecurity.cl", "loans"),
+        ("belvo.br", "accounts"),
         ("belvo.br", "balance"),
+        ("belvo.br", "transactions"),
     }
     assert report["failures"] == []
     assert (
@@ -52,7 +54,7 @@ def test_demo_tables_end_with_the_summary_line() -> None:
     done = caudal("demo")
     assert done.returncode == 0, done.stderr
     last = done.stdout.strip().splitlines()[-1]
-    assert "3 connectors, 5 capability calls" in last and ": all ok (the whole tour took " in last
+    assert "3 connectors, 7 capability calls" in last and ": all ok (the whole tour took " in last
     assert last.endswith("s, sandbox start-up included)")
     # each record on one row: every table row of the balances starts with a connector or └
     rows = [line for line in done.stdout.splitlines() if line.startswith("│")]
@@ -65,6 +67,8 @@ def test_demo_tables_end_with_the_summary_line() -> None:
         "balance",
         "contributions",
         "loans",
+        "accounts",
+        "transactions",
         "asynchronous request",
         "multi-factor challenge",
     ):

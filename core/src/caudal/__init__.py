@@ -31,6 +31,8 @@ from .errors import (
 )
 from .exchange import Call, NoParams, Operation, Reply, Request
 from .model import (
+    Account,
+    AccountCategory,
     Balance,
     BalanceKind,
     Challenge,
@@ -42,6 +44,9 @@ from .model import (
     Pending,
     Result,
     TaxScheme,
+    Transaction,
+    TransactionDirection,
+    TransactionStatus,
 )
 from .registry import PLUGIN_API, Manifest, PluginStatus, Registry
 
@@ -72,7 +77,7 @@ def __getattr__(name: str) -> Any:
     return value
 
 
-__version__ = "0.1.1"
+__version__ = "0.1.2"
 
 registry = Registry()
 """The process-wide registry of installed connectors."""
@@ -80,6 +85,8 @@ registry = Registry()
 __all__ = [
     "CAPABILITIES",
     "PLUGIN_API",
+    "Account",
+    "AccountCategory",
     "Provenance",
     "AuthenticationError",
     "Balance",
@@ -112,6 +119,9 @@ __all__ = [
     "Result",
     "RetryAdvice",
     "TaxScheme",
+    "Transaction",
+    "TransactionDirection",
+    "TransactionStatus",
     "TransportError",
     "UnsupportedCapability",
     "capability",

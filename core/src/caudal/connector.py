@@ -9,16 +9,17 @@ is not about their provider's JSON.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, ClassVar, ParamSpec, Self, TypeVar, overload
+from typing import TYPE_CHECKING, Any, ClassVar, ParamSpec, Self, TypeVar
 
 import pluggy
 from pydantic import BaseModel, ValidationError
 
 from . import capabilities as _capabilities
 from ._explain import problems
-from .capabilities import CAPABILITIES, PROJECT
+from ._methods import CapabilityMethods
+from .capabilities import CAPABILITIES, DESCRIPTORS, PROJECT
 from .errors import (
     CaudalError,
     ChallengeExpired,
@@ -29,7 +30,7 @@ from .errors import (
 )
 from .exchange import Call, Operation, Reply, Request
 from .mapping import connector_bug, mapping_errors
-from .model import Balance, Challenge, Contribution, Loan, Pending, Result
+from .model import Challenge, Pending, Result
 from .settings import ConnectorSettings, shown_url
 
 if TYPE_CHECKING:
@@ -98,7 +99,25 @@ def _keeping_body(
     return read_keeping_body
 
 
-class Connector:
+def _dynamic_method(connector: Connector, name: str) -> Callable[..., Any] | None:
+    """`conn.NAME`, `conn.aNAME`, `conn.iter_NAME`, `conn.aiter_NAME` of a capability defined
+    at run time (caudal's own have real methods), or None."""
+    if name in DESCRIPTORS:
+        return lambda *, callback_url=None, keep_raw=False, **params: connector.call(
+            name, params, callback_url=callback_url, keep_raw=keep_raw
+        )
+    if name.startswith("a") and name[1:] in DESCRIPTORS:
+        return lambda *, callback_url=None, keep_raw=False, **params: connector.acall(
+            name[1:], params, callback_url=callback_url, keep_raw=keep_raw
+        )
+    for prefix, method in (("iter_", connector.records), ("aiter_", connector.arecords)):
+        base = name.removeprefix(prefix)
+        if base != name and base in DESCRIPTORS and DESCRIPTORS[base].paged:
+            return lambda **params: method(base, params)
+    return None
+
+
+class Connector(CapabilityMethods):
     """Base class of every connector. Host apps get instances from `registry.get(name)`."""
 
     name: ClassVar[str]
@@ -195,88 +214,16 @@ class Connector:
         )
 
     # -- the capability calls ------------------------------------------------------------------
+    # caudal's own capabilities have typed methods in `CapabilityMethods` (generated from their
+    # descriptors); one defined at run time gets the same methods, untyped, from here.
 
-    @overload
-    def balance(
-        self, *, callback_url: None = None, keep_raw: bool = False, **params: Any
-    ) -> Result[Balance]: ...
-    @overload
-    def balance(self, *, callback_url: str, keep_raw: bool = False, **params: Any) -> Pending: ...
-    def balance(
-        self, *, callback_url: str | None = None, keep_raw: bool = False, **params: Any
-    ) -> Result[Balance] | Pending:
-        """Account balances. With `callback_url` the provider delivers later: a `Pending`."""
-        return self.call("balance", params, callback_url=callback_url, keep_raw=keep_raw)
+    if not TYPE_CHECKING:  # mypy keeps refusing misspelt attributes
 
-    @overload
-    async def abalance(
-        self, *, callback_url: None = None, keep_raw: bool = False, **params: Any
-    ) -> Result[Balance]: ...
-    @overload
-    async def abalance(
-        self, *, callback_url: str, keep_raw: bool = False, **params: Any
-    ) -> Pending: ...
-    async def abalance(
-        self, *, callback_url: str | None = None, keep_raw: bool = False, **params: Any
-    ) -> Result[Balance] | Pending:
-        """Async twin of `balance`."""
-        return await self.acall("balance", params, callback_url=callback_url, keep_raw=keep_raw)
-
-    @overload
-    def contributions(
-        self, *, callback_url: None = None, keep_raw: bool = False, **params: Any
-    ) -> Result[Contribution]: ...
-    @overload
-    def contributions(
-        self, *, callback_url: str, keep_raw: bool = False, **params: Any
-    ) -> Pending: ...
-    def contributions(
-        self, *, callback_url: str | None = None, keep_raw: bool = False, **params: Any
-    ) -> Result[Contribution] | Pending:
-        """Credited social-security contributions."""
-        return self.call("contributions", params, callback_url=callback_url, keep_raw=keep_raw)
-
-    @overload
-    async def acontributions(
-        self, *, callback_url: None = None, keep_raw: bool = False, **params: Any
-    ) -> Result[Contribution]: ...
-    @overload
-    async def acontributions(
-        self, *, callback_url: str, keep_raw: bool = False, **params: Any
-    ) -> Pending: ...
-    async def acontributions(
-        self, *, callback_url: str | None = None, keep_raw: bool = False, **params: Any
-    ) -> Result[Contribution] | Pending:
-        """Async twin of `contributions`."""
-        return await self.acall(
-            "contributions", params, callback_url=callback_url, keep_raw=keep_raw
-        )
-
-    @overload
-    def loans(
-        self, *, callback_url: None = None, keep_raw: bool = False, **params: Any
-    ) -> Result[Loan]: ...
-    @overload
-    def loans(self, *, callback_url: str, keep_raw: bool = False, **params: Any) -> Pending: ...
-    def loans(
-        self, *, callback_url: str | None = None, keep_raw: bool = False, **params: Any
-    ) -> Result[Loan] | Pending:
-        """The account holder's loans."""
-        return self.call("loans", params, callback_url=callback_url, keep_raw=keep_raw)
-
-    @overload
-    async def aloans(
-        self, *, callback_url: None = None, keep_raw: bool = False, **params: Any
-    ) -> Result[Loan]: ...
-    @overload
-    async def aloans(
-        self, *, callback_url: str, keep_raw: bool = False, **params: Any
-    ) -> Pending: ...
-    async def aloans(
-        self, *, callback_url: str | None = None, keep_raw: bool = False, **params: Any
-    ) -> Result[Loan] | Pending:
-        """Async twin of `loans`."""
-        return await self.acall("loans", params, callback_url=callback_url, keep_raw=keep_raw)
+        def __getattr__(self, name: str) -> Any:
+            method = _dynamic_method(self, name)
+            if method is None:
+                raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+            return method
 
     # -- the generic machinery -----------------------------------------------------------------
 
@@ -359,11 +306,17 @@ class Connector:
         callback_url: str | None = None,
         keep_raw: bool = False,
     ) -> Result[Any] | Pending:
-        """Run `capability` synchronously (the named methods call this)."""
+        """Run `capability` synchronously (the named methods call this); every page of it."""
         operation, call, request = self.prepare(
             capability, params, callback_url=callback_url, keep_raw=keep_raw
         )
-        return self._runners()[0].run(request, self._reader(operation, call), call)
+        runner = self._runners()[0]
+        read = self._reader(operation, call)
+        if operation.next_page is None or callback_url is not None:
+            return runner.run(request, read, call)
+        from .runtime._pages import gather, pages
+
+        return gather(list(pages(runner, operation, request, read, call)))
 
     @_adetaching
     async def acall(
@@ -374,11 +327,60 @@ class Connector:
         callback_url: str | None = None,
         keep_raw: bool = False,
     ) -> Result[Any] | Pending:
-        """Run `capability` on the running event loop."""
+        """Run `capability` on the running event loop; every page of it."""
         operation, call, request = self.prepare(
             capability, params, callback_url=callback_url, keep_raw=keep_raw
         )
-        return await self._runners()[1].run(request, self._reader(operation, call), call)
+        runner = self._runners()[1]
+        read = self._reader(operation, call)
+        if operation.next_page is None or callback_url is not None:
+            return await runner.run(request, read, call)
+        from .runtime._pages import apages, gather
+
+        return gather([page async for page in apages(runner, operation, request, read, call)])
+
+    def pages(
+        self, capability: str, /, *, keep_raw: bool = False, **params: Any
+    ) -> Iterator[Result[Any]]:
+        """`capability`'s answer page by page, each fetched when the loop asks for it.
+
+        Memory holds one page at a time. An answer that is not paged is one page.
+        """
+        operation, call, request = self.prepare(capability, params, keep_raw=keep_raw)
+        runner = self._runners()[0]
+        read = self._reader(operation, call)
+        if operation.next_page is None:
+            yield self._result(runner.run(request, read, call), call)
+            return
+        from .runtime._pages import pages
+
+        yield from pages(runner, operation, request, read, call)
+
+    async def apages(
+        self, capability: str, /, *, keep_raw: bool = False, **params: Any
+    ) -> AsyncIterator[Result[Any]]:
+        """Async twin of `pages`: `async for page in conn.apages("transactions", ...)`."""
+        operation, call, request = self.prepare(capability, params, keep_raw=keep_raw)
+        runner = self._runners()[1]
+        read = self._reader(operation, call)
+        if operation.next_page is None:
+            yield self._result(await runner.run(request, read, call), call)
+            return
+        from .runtime._pages import apages
+
+        async for page in apages(runner, operation, request, read, call):
+            yield page
+
+    def records(self, capability: str, params: dict[str, Any]) -> Iterator[Any]:
+        """The records of every page, one page in memory at a time (`iter_NAME` calls this)."""
+        for page in self.pages(capability, **params):
+            yield from page.items
+
+    async def arecords(self, capability: str, params: dict[str, Any]) -> AsyncIterator[Any]:
+        """Async twin of `records` (`aiter_NAME` calls this)."""
+        async for page in self.apages(capability, **params):
+            for item in page.items:
+                yield item
 
     @staticmethod
     def _reader(

@@ -69,12 +69,19 @@ class Call(Generic[P]):
 
 @dataclass(frozen=True, slots=True)
 class Operation(Generic[P]):
-    """How one capability is fetched and read. `callbacks`: accepts `callback_url=`."""
+    """How one capability is fetched and read. `callbacks`: accepts `callback_url=`.
+
+    `next_page`: for a paged answer, the link to the page after the one `read` gave (an
+    absolute URL, or one relative to the page's), or None on the last page. The runtime
+    follows it with a GET on the connector's own origin only, up to `max_pages` pages;
+    `conn.NAME()` gathers every page into one `Result`, `conn.pages()` streams them.
+    """
 
     params: type[P]
     request: Callable[[Call[P]], Request]
     read: Callable[[Reply, Call[P]], Result[Any] | Pending]
     callbacks: bool = False
+    next_page: Callable[[Result[Any], Call[P]], str | None] | None = None
 
     def wrap_read(
         self,

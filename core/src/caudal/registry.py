@@ -35,7 +35,7 @@ __all__ = [
     "Registry",
 ]
 
-PLUGIN_API = "1.1"
+PLUGIN_API = "1.2"
 """Version of the plugin API; plugins declare the range they support (`api = ">=1,<2"`).
 
 1.1 added `caudal.model.builder` and the native checks (`ExactDecimal`, `UnsignedDecimal`,

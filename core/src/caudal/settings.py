@@ -43,6 +43,8 @@ class ConnectorSettings(BaseSettings):
     max_backoff: float = Field(8.0, ge=0)
     max_response_bytes: int = Field(32 * 1024 * 1024, gt=0)
     max_connections: int = Field(64, ge=1)
+    max_pages: int = Field(1000, ge=1)
+    """Pages one call follows (a paged answer); more is an error, never a silent truncation."""
 
     @field_validator("base_url", check_fields=False)
     @classmethod

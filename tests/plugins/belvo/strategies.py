@@ -47,3 +47,25 @@ def token_required_bodies() -> st.SearchStrategy[list[dict[str, Any]]]:
         "expiry": st.integers(0, 10**7),
     }
     return st.lists(caudal_st.from_model(RawTokenRequired, overrides), min_size=1, max_size=2)
+
+
+def account_bodies(min_size: int = 0) -> st.SearchStrategy[list[dict[str, Any]]]:
+    """A fetched accounts body: an array of OFDA accounts."""
+    from caudal_belvo.raw_ofda import RawAccount
+
+    account = caudal_st.from_model(RawAccount, {"currency": BELVO_CURRENCIES})
+    return st.lists(account, min_size=min_size, max_size=3)
+
+
+def transaction_bodies(min_size: int = 0) -> st.SearchStrategy[list[dict[str, Any]]]:
+    """A fetched transactions body: OFDA transactions, each with a currency."""
+    from caudal_belvo.raw_ofda import RawTransaction
+
+    overrides = {
+        "currency": BELVO_CURRENCIES,
+        "type": st.sampled_from(["INFLOW", "OUTFLOW", None, "OTHER"]),
+        "status": st.sampled_from(["PROCESSED", "PENDING", "UNCATEGORIZED", None]),
+        "mcc": st.one_of(st.none(), st.integers(0, 9999)),  # int32, documented as 4 digits
+    }
+    transaction = caudal_st.from_model(RawTransaction, overrides)
+    return st.lists(transaction, min_size=min_size, max_size=3)

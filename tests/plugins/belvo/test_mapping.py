@@ -18,9 +18,13 @@ from caudal_belvo.emulator import emulator
 from caudal_belvo.mapping import INVESTED_NOTE
 
 from .examples import CREDENTIALS, DOC_BALANCE, DOC_BODY, DOC_RECORDS
-from .strategies import balance_bodies
+from .strategies import account_bodies, balance_bodies, transaction_bodies
 
-BODIES = {"balance": balance_bodies(min_size=1)}
+BODIES = {
+    "balance": balance_bodies(min_size=1),
+    "accounts": account_bodies(min_size=1),
+    "transactions": transaction_bodies(min_size=1),
+}
 """The raw-body strategy (also used by tests/plugins/test_mutants.py)."""
 
 GOLDEN = {

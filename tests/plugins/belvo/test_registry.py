@@ -20,7 +20,7 @@ def test_listed_and_described_without_importing_the_plugin() -> None:
         "print('belvo.br' in names, about.capabilities, 'caudal_belvo' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["True", "('balance',)", "False"]
+    assert out.stdout.split() == ["True", "('accounts',", "'balance',", "'transactions')", "False"]
 
 
 def test_manifest_matches_the_class() -> None:
@@ -28,20 +28,20 @@ def test_manifest_matches_the_class() -> None:
     assert about.distribution == "caudal-belvo"
     assert about.entry_point == "caudal_belvo.connector:BelvoBrConnector"
     assert about.title == "Belvo Brazil"
-    assert about.api == ">=1.1,<2"
+    assert about.api == ">=1.2,<2"
     assert Registry().load("belvo.br") is BelvoBrConnector
 
 
 def test_doctor_reports_belvo_ok() -> None:
     (status,) = [s for s in Registry().doctor() if s.name == "belvo.br"]
     assert status.status == "ok", status.reason
-    assert status.capabilities == ("balance",)
+    assert status.capabilities == ("accounts", "balance", "transactions")
 
 
 def test_capabilities_and_unsupported_ones() -> None:
     with registry.get("belvo.br", secret_id="a", secret_password="b") as conn:
-        assert conn.capabilities == frozenset({"balance"})
-        with pytest.raises(UnsupportedCapability, match="it offers: balance"):
+        assert conn.capabilities == frozenset({"accounts", "balance", "transactions"})
+        with pytest.raises(UnsupportedCapability, match="it offers: accounts, balance, transac"):
             conn.loans()
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from enum import IntEnum
 from functools import cache
@@ -243,14 +243,40 @@ def _sandbox(enabled: bool) -> Iterator[Any]:
 
 
 @contextmanager
-def _progress(label: str, json_output: bool) -> Iterator[None]:
-    # A spinner only for a person watching; pipes and --json get clean output.
+def _progress(label: str, json_output: bool) -> Iterator[Callable[[str], None]]:
+    """A spinner only for a person watching (pipes and --json get clean output); what it
+    yields updates the spinner's text (pages arriving)."""
     if json_output or not _err().is_terminal:
         with nullcontext():
-            yield
+            yield lambda _: None
         return
-    with _err().status(label, spinner="dots"):
-        yield
+    with _err().status(label, spinner="dots") as status:
+        yield lambda text: status.update(text)
+
+
+def _fetched(
+    conn: Any,
+    capability: str,
+    params: dict[str, Any],
+    callback_url: str | None,
+    keep_raw: bool,
+    say: Callable[[str], None],
+) -> Result[Any] | Pending:
+    """The call's outcome; a paged answer page by page, the spinner counting them."""
+    if callback_url is not None or conn.operation(capability).next_page is None:
+        outcome: Result[Any] | Pending = conn.call(
+            capability, params, callback_url=callback_url, keep_raw=keep_raw
+        )
+        return outcome
+    from ..runtime._pages import gather
+
+    pages: list[Result[Any]] = []
+    records = 0
+    for page in conn.pages(capability, keep_raw=keep_raw, **params):
+        pages.append(page)
+        records += len(page)
+        say(f"{conn.name} {capability}: {len(pages)} page(s), {records} record(s) so far")
+    return gather(pages)
 
 
 def _print_json(model: Result[Any] | Pending | Challenge) -> None:
@@ -438,7 +464,9 @@ class _ConnectorHelp(TyperCommand):
 @app.command(cls=_ConnectorHelp)
 def fetch(
     name: Annotated[str, typer.Argument(help="Connector name, e.g. afc.cl")],
-    capability: Annotated[str, typer.Argument(help="balance, contributions or loans")],
+    capability: Annotated[
+        str, typer.Argument(help="e.g. balance, transactions (caudal about NAME lists them)")
+    ],
     param: Annotated[
         list[str],
         typer.Option(
@@ -497,10 +525,9 @@ def fetch(
                 settings = {**running.settings(name), **settings}
                 params = {**running.call_params(name, capability), **params}
             conn = default_registry.get(name, **settings)
-            with conn, _progress(f"{name} {capability}: waiting for the provider", json_output):
-                outcome = conn.call(
-                    capability, params, callback_url=callback_url, keep_raw=keep_raw
-                )
+            label = f"{name} {capability}: waiting for the provider"
+            with conn, _progress(label, json_output) as say:
+                outcome = _fetched(conn, capability, params, callback_url, keep_raw, say)
     except CaudalError as exc:
         raise _fail(exc, debug) from None
     _show(outcome, json_output)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
@@ -12,7 +10,8 @@ from rich.markup import escape
 from rich.measure import Measurement
 from rich.table import Table
 
-from ..model import Balance, Contribution, Loan, Money, Pending, Result
+from ..capabilities import DESCRIPTORS, Column, money_cell, text_cell
+from ..model import Pending, Result
 
 if TYPE_CHECKING:
     from ..sandbox import Tour
@@ -20,61 +19,16 @@ if TYPE_CHECKING:
 __all__ = ["records_table", "render_outcome", "render_records", "render_tour"]
 
 
-def _money(m: Money | None) -> str:
-    return "" if m is None else f"{m.amount} {m.currency}"
+def _columns(capability: str) -> tuple[Column[Any], ...]:
+    """The capability's columns from its descriptor; one `record` column for an unknown one."""
+    descriptor = DESCRIPTORS.get(capability)
+    if descriptor is None or not descriptor.columns:
+        return (Column("record", str),)
+    return descriptor.columns
 
 
-def _when(value: date | datetime | None) -> str:
-    return "" if value is None else value.isoformat()
-
-
-def _units(value: Decimal | None) -> str:
-    return "" if value is None else str(value)
-
-
-def _rows(item: Any) -> list[str]:
-    if isinstance(item, Balance):
-        kind = (
-            item.kind.value
-            if item.kind.value == item.provider_kind
-            else f"{item.kind.value} ({item.provider_kind})"
-        )
-        return [
-            item.account_id or "",
-            kind,
-            _money(item.amount),
-            _units(item.units),
-            _when(item.as_of),
-        ]
-    if isinstance(item, Contribution):
-        flag = "" if item.employer.tax_id_valid else " (check digit fails)"
-        employer = f"{item.employer.name or ''} {item.employer.tax_id}{flag}"
-        return [
-            employer.strip(),
-            item.period,
-            _money(item.amount),
-            _money(item.taxable_income),
-            _when(item.paid_on),
-        ]
-    if isinstance(item, Loan):
-        instalment = (
-            f"{item.current_instalment}/{item.instalments_total}" if item.instalments_total else ""
-        )
-        return [
-            item.loan_id,
-            instalment,
-            _money(item.outstanding),
-            _money(item.granted),
-            _when(item.due_on),
-        ]
-    return [str(item)]
-
-
-HEADERS: dict[str, Sequence[str]] = {
-    "balance": ("account", "kind", "amount", "units", "as of"),
-    "contributions": ("employer", "period", "amount", "taxable income", "paid on"),
-    "loans": ("loan", "instalment", "outstanding", "granted", "due on"),
-}
+def _rows(capability: str, item: Any) -> list[str]:
+    return [column.cell(item) for column in _columns(capability)]
 
 
 def _shares(item: Any) -> list[list[str]]:
@@ -83,7 +37,8 @@ def _shares(item: Any) -> list[list[str]]:
     for share in getattr(item, "breakdown", ()):
         flag = "" if share.employer.tax_id_valid else " (check digit fails)"
         who = f"└ {share.employer.name or ''} {share.employer.tax_id}{flag}"
-        rows.append([who, "employer's share", _money(share.amount), _units(share.units), ""])
+        amount, units = money_cell(share.amount), text_cell(share.units)
+        rows.append([who, "employer's share", amount, units, ""])
     return rows
 
 
@@ -95,17 +50,13 @@ def records_table(title: str, capability: str, rows: Iterable[tuple[str, Any]]) 
     """
     table = Table(title=title, title_justify="left", expand=False)
     table.add_column("connector", style="cyan", no_wrap=True)
-    for header in HEADERS.get(capability, ("record",)):
-        justify = "right" if header in _NUMBERS else "left"
-        table.add_column(header, justify=justify, no_wrap=True)  # type: ignore[arg-type]
+    for column in _columns(capability):
+        table.add_column(column.header, justify="right" if column.numeric else "left", no_wrap=True)
     for connector, item in rows:
-        table.add_row(connector, *(escape(c) for c in _rows(item)))
+        table.add_row(connector, *(escape(c) for c in _rows(capability, item)))
         for share in _shares(item):
             table.add_row("", *(f"[dim]{escape(c)}[/]" if c else "" for c in share))
     return table
-
-
-_NUMBERS = frozenset({"amount", "units", "outstanding", "granted", "taxable income"})
 
 
 def render_records(
@@ -117,10 +68,10 @@ def render_records(
     if Measurement.get(console, unbounded, table).maximum <= console.width:
         console.print(table)
         return
-    headers = HEADERS.get(capability, ("record",))
+    headers = [column.header for column in _columns(capability)]
     console.print(f"[italic]{escape(title)}[/]", soft_wrap=True, highlight=False)
     for connector, item in rows:
-        cells = _rows(item)
+        cells = _rows(capability, item)
         console.print(
             f"[cyan]{connector}[/] [bold]{escape(cells[0])}[/]", soft_wrap=True, highlight=False
         )
@@ -149,7 +100,7 @@ def render_outcome(console: Console, outcome: Result[Any] | Pending) -> None:
 
 def render_tour(console: Console, tour: Tour) -> None:
     """The demo: a table per capability across connectors, the callback, the challenge."""
-    for capability in HEADERS:
+    for capability in DESCRIPTORS:
         rows = [
             (r.connector, item) for r in tour.results if r.capability == capability for item in r
         ]

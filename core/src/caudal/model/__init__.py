@@ -1,5 +1,16 @@
 """The canonical model: what host apps see, whichever provider the data came from."""
 
+from ._accounts import (
+    Account,
+    AccountCategory,
+    BankAccountRef,
+    CardDetails,
+    Counterparty,
+    Overdraft,
+    Transaction,
+    TransactionDirection,
+    TransactionStatus,
+)
 from ._build import builder, trusted, verify_trusted
 from ._checks import (
     MAX_INTEGER_DIGITS,
@@ -18,7 +29,16 @@ from ._records import Balance, BalanceKind, Contribution, FundShare, Loan, Perio
 
 __all__ = [
     "MAX_INTEGER_DIGITS",
+    "Account",
+    "AccountCategory",
     "Balance",
+    "BankAccountRef",
+    "CardDetails",
+    "Counterparty",
+    "Overdraft",
+    "Transaction",
+    "TransactionDirection",
+    "TransactionStatus",
     "BalanceKind",
     "Challenge",
     "Contribution",
@@ -50,12 +70,19 @@ __all__ = [
 
 
 def json_schema() -> dict[str, object]:
-    """JSON Schema (2020-12) of every canonical type, for docs and compatibility checks."""
+    """JSON Schema (2020-12) of every canonical type, for docs and compatibility checks.
+
+    The records and their `Result`s are those of every defined capability
+    (`caudal.capabilities.CAPABILITIES`), so a new capability's record is in it.
+    """
     from pydantic import BaseModel
     from pydantic.json_schema import models_json_schema
 
-    models: list[type[BaseModel]] = [Balance, Contribution, Loan, Pending, Challenge]
-    models += [Result[Balance], Result[Contribution], Result[Loan]]
+    from ..capabilities import CAPABILITIES
+
+    records = list(CAPABILITIES.values())
+    models: list[type[BaseModel]] = [*records, Pending, Challenge]
+    models += [Result[record] for record in records]  # type: ignore[valid-type]
     _, schema = models_json_schema(
         [(m, "serialization") for m in models],
         title="caudal canonical model",

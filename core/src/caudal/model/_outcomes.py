@@ -8,11 +8,12 @@ from typing import Generic, TypeVar
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, JsonValue
 
-from ._records import Balance, Contribution, Loan
+from ._records import Record
 
 __all__ = ["Challenge", "Pending", "Result"]
 
-RecordT = TypeVar("RecordT", Balance, Contribution, Loan)
+RecordT = TypeVar("RecordT", bound=Record)
+"""Any canonical record type: `Result[Balance]`, `Result[Transaction]`, a new capability's."""
 
 
 def _now() -> datetime:

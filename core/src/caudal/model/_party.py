@@ -90,5 +90,15 @@ class Party(BaseModel):
             return _PARTY(TaxScheme.CL_RUT, compact, name, valid)
         return cls(scheme=TaxScheme.CL_RUT, tax_id=tax_id, name=name)
 
+    @classmethod
+    def of(cls, scheme: TaxScheme, tax_id: str, name: str | None = None) -> Party:
+        """A party of any scheme (`TaxScheme.BR_CPF`, `BR_CNPJ`), its check digit checked."""
+        if type(scheme) is not TaxScheme:
+            scheme = TaxScheme(scheme)  # an enum call by value costs a microsecond: only if needed
+        if cls is Party and type(tax_id) is str and (name is None or type(name) is str):
+            compact, valid = normalize_tax_id(scheme, tax_id)
+            return _PARTY(scheme, compact, name, valid)
+        return cls(scheme=scheme, tax_id=tax_id, name=name)
+
 
 _PARTY = builder(Party, "scheme", "tax_id", "name", "tax_id_valid")

@@ -1,4 +1,5 @@
-"""The canonical records a capability returns: balances, contributions, loans."""
+"""The canonical records a capability returns: balances, contributions, loans (accounts and
+transactions are in `_accounts`)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,9 @@ Period = Annotated[str, Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
 """An accrual month, `YYYY-MM`."""
 
 
-class _Record(BaseModel):
+class Record(BaseModel):
+    """Base of every canonical record a capability returns: frozen, unknown fields refused."""
+
     model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
@@ -28,10 +31,11 @@ class BalanceKind(StrEnum):
     BOOKED = "booked"
     BLOCKED = "blocked"
     INVESTED = "invested"
+    CREDIT_LIMIT = "credit_limit"
     OTHER = "other"
 
 
-class FundShare(_Record):
+class FundShare(Record):
     """One employer's share of a pension or severance fund."""
 
     employer: Party
@@ -39,24 +43,28 @@ class FundShare(_Record):
     units: ExactDecimal
 
 
-class Balance(_Record):
+class Balance(Record):
     """A balance figure of one account at one moment.
 
     `provider_kind` is the provider's own word for the figure, so an `other` kind is never opaque.
-    `as_of` is a date when the provider gives no time of day: we do not invent a midnight.
+    `as_of` is a date when the provider gives no time of day: we do not invent a midnight. It is
+    None when the provider sends no timestamp at all (a null): caudal never invents one, not
+    even the time of the request (that is the `Result`'s `fetched_at`, a different fact: when
+    caudal asked, not when the institution computed the figure). A connector must pass it
+    explicitly, so a missing one is a decision, not an oversight.
     """
 
     account_id: str | None = None
     kind: BalanceKind
     provider_kind: str
     amount: Money
-    as_of: AwareDatetime | date
+    as_of: AwareDatetime | date | None
     units: ExactDecimal | None = None
     breakdown: tuple[FundShare, ...] = ()
     references: dict[str, str] = Field(default_factory=dict)
 
 
-class Contribution(_Record):
+class Contribution(Record):
     """A social-security contribution credited for one accrual month."""
 
     period: Period
@@ -66,7 +74,7 @@ class Contribution(_Record):
     amount: Money
 
 
-class Loan(_Record):
+class Loan(Record):
     """A loan held by the account holder. `loan_id` is the provider's string, leading zeros kept."""
 
     loan_id: str
@@ -76,6 +84,3 @@ class Loan(_Record):
     due_on: date | None = None
     current_instalment: int | None = None
     instalments_total: int | None = None
-
-
-Record = Balance | Contribution | Loan

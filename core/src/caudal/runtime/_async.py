@@ -79,6 +79,14 @@ class AsyncRunner:
         """The first pool (every pool has the same settings)."""
         return self._pools()[0]
 
+    @property
+    def settings(self) -> ConnectorSettings:
+        return self._settings
+
+    def url_of(self, request: Request) -> httpx.URL:
+        """The absolute URL `request` goes to (what the page walk compares links with)."""
+        return build(self.client, request, self._urls).url
+
     async def run(self, request: Request, read: Reader, call: Call[Any]) -> Result[Any] | Pending:
         """Send `request`, read the reply, retrying as the errors advise, within the deadline."""
         attempts = Attempts(self._settings)

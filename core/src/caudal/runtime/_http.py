@@ -86,7 +86,9 @@ class Urls:
         url = self._known.get(path)
         if url is None:
             url = client.build_request("GET", path).url  # httpx's own merge, done once
-            if len(self._known) < self.LIMIT:
+            # An absolute URL (a provider's next-page link) is different on every page:
+            # keeping it would only grow the table while a long history streams.
+            if len(self._known) < self.LIMIT and "://" not in path:
                 self._known[path] = url
         return url
 

@@ -60,6 +60,14 @@ class SyncRunner:
                     self._client = httpx.Client(**opts)
         return self._client
 
+    @property
+    def settings(self) -> ConnectorSettings:
+        return self._settings
+
+    def url_of(self, request: Request) -> httpx.URL:
+        """The absolute URL `request` goes to (what the page walk compares links with)."""
+        return build(self.client, request, self._urls).url
+
     def run(self, request: Request, read: Reader, call: Call[Any]) -> Result[Any] | Pending:
         """Send `request`, read the reply, retrying as the errors advise, within the deadline."""
         attempts = Attempts(self._settings)

@@ -19,8 +19,9 @@ import time
 import uuid
 from base64 import b64encode
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -32,6 +33,7 @@ from starlette.routing import Route
 from caudal import AuthenticationError, ProviderError, TransportError
 from caudal.sandbox import ChallengeCase, Emulator, ErrorCase
 
+from .emulator_ofda import OFDA_CASES, Ofda
 from .raw import (
     BalancesQuery,
     BalancesRequest,
@@ -103,6 +105,7 @@ CASES: dict[str, str] = {
     ),
     "expired challenge": "link expired-mfa[-...]: a challenge whose session expires at once",
     "request counts": 'GET /belvo/_emulator/requests: {"<link>": {"POST": n, "PATCH": n}}',
+    **OFDA_CASES,
 }
 
 
@@ -181,6 +184,8 @@ def json_text(value: Any) -> str:
         return str(value)
     if isinstance(value, datetime):
         return json.dumps(value.isoformat().replace("+00:00", "Z"))
+    if isinstance(value, date):
+        return json.dumps(value.isoformat())
     if isinstance(value, dict):
         return "{" + ",".join(f"{json.dumps(k)}:{json_text(v)}" for k, v in value.items()) + "}"
     if isinstance(value, list | tuple):
@@ -264,6 +269,10 @@ class Belvo:
         credentials = f"{SECRET_ID}:{SECRET_PASSWORD}".encode()
         self._authorization = "Basic " + b64encode(credentials).decode()
 
+    def authorized(self, request: Request) -> bool:
+        """Whether the request carries the sandbox's secret keys (HTTP basic)."""
+        return self._authorized(request)
+
     def _authorized(self, request: Request) -> bool:
         given = request.headers.get("authorization", "")
         return secrets.compare_digest(given.encode(), self._authorization.encode())
@@ -294,7 +303,24 @@ class Belvo:
     async def _scenario(
         self, asked: BalancesRequest, query: BalancesQuery, attempt: int
     ) -> Response:
-        word, _, rest = asked.link.partition("-")
+        return await self.scenario(
+            asked.link,
+            attempt,
+            lambda expiry: self._challenge(asked, expiry=expiry),
+            lambda: _balances(asked, query),
+        )
+
+    async def scenario(
+        self,
+        link: str,
+        attempt: int,
+        challenge: Callable[[int], Response],
+        success: Callable[[], Response],
+    ) -> Response:
+        """What the link id asks for (see `CASES`), for any resource: an error, a broken
+        proxy, a transient failure, a slow answer, a challenge (`challenge(expiry)`), or
+        `success()`."""
+        word, _, rest = link.partition("-")
         arg = rest.partition("-")[0]
         status = int(arg) if arg.isdigit() and 400 <= int(arg) <= 599 else None
         if word == "error" and status:
@@ -306,13 +332,16 @@ class Belvo:
         if word == "slow":
             await asyncio.sleep(min(_seconds(arg), MAX_SLOW))
         if word == "mfa":
-            return self._challenge(asked, expiry=MFA_EXPIRY)
+            return challenge(MFA_EXPIRY)
         if word == "expired" and arg == "mfa":
-            return self._challenge(asked, expiry=0)
-        return _balances(asked, query)
+            return challenge(0)
+        return success()
 
     def _challenge(self, asked: BalancesRequest, expiry: int) -> Response:
-        session = seal(asked, expiry)
+        return self.challenge_answer(seal(asked, expiry), asked.link, expiry)
+
+    def challenge_answer(self, session: str, link: str, expiry: int) -> Response:
+        """The documented 428 `token_required` body for a sealed `session`."""
         code, message = DOCUMENTED[428]
         body = RawTokenRequired(
             code=code,
@@ -320,7 +349,7 @@ class Belvo:
             request_id=_rid(),
             session=session,
             expiry=expiry,
-            link=asked.link,
+            link=link,
             token_generation_data=RawTokenGenerationData(
                 instructions=f"Use this code to generate the token (caudal sandbox: {MFA_TOKEN})",
                 type="numeric",
@@ -408,21 +437,67 @@ def _error_cases() -> list[ErrorCase]:
             wrong_keys,
         ),
         ErrorCase("belvo.br", "balance", {"link": "html-502"}, TransportError),
+        *_ofda_error_cases(),
     ]
+
+
+def _ofda_error_cases() -> list[ErrorCase]:
+    """The documented errors of accounts and transactions, fetched and stored."""
+    dates = {"date_from": "2025-02-01", "date_to": "2025-02-24"}
+    cases = []
+    for capability, more in (("accounts", {}), ("transactions", dates)):
+        for status in (400, 408, 500):
+            code = DOCUMENTED[status][0]
+            params = {"link": f"error-{status}", **more}
+            cases.append(ErrorCase("belvo.br", capability, params, ProviderError, code))
+        stored = {"link": "error-500", "stored": True}
+        cases.append(ErrorCase("belvo.br", capability, stored, ProviderError, "unexpected_error"))
+        cases.append(
+            ErrorCase(
+                "belvo.br",
+                capability,
+                {"link": EXAMPLE_LINK, **more},
+                AuthenticationError,
+                "authentication_failed",
+                {"secret_password": "not-the-sandbox-password"},
+            )
+        )
+    return cases
 
 
 def emulator() -> Emulator:
     """The Belvo emulator with fresh state (entry point `belvo` in group `caudal.sandbox`)."""
     belvo = Belvo(State())
+    ofda = Ofda(belvo)
+    methods = ["GET", "POST", "PATCH"]
     return Emulator(
         name="belvo",
         routes=[
             Route("/api/br/balances/", belvo.balances, methods=["POST", "PATCH"]),
+            Route("/api/accounts/", ofda.accounts, methods=methods),
+            Route("/api/transactions/", ofda.transactions, methods=methods),
             Route("/_emulator/requests", belvo.requests, methods=["GET"]),
         ],
         settings={"belvo.br": {"secret_id": SECRET_ID, "secret_password": SECRET_PASSWORD}},
         cases=CASES,
-        call_params={"belvo.br": {"balance": {"link": EXAMPLE_LINK}}},
-        challenges=[ChallengeCase("belvo.br", "balance", {"link": MFA_LINK}, MFA_TOKEN)],
+        call_params={
+            "belvo.br": {
+                "balance": {"link": EXAMPLE_LINK},
+                "accounts": {"link": EXAMPLE_LINK},
+                "transactions": {
+                    "link": EXAMPLE_LINK,
+                    "date_from": "2025-02-21",
+                    "date_to": "2025-02-24",
+                },
+            }
+        },
+        challenges=[
+            ChallengeCase("belvo.br", capability, {"link": MFA_LINK, **more}, MFA_TOKEN)
+            for capability, more in (
+                ("balance", {}),
+                ("accounts", {}),
+                ("transactions", {"date_from": "2025-02-01", "date_to": "2025-02-24"}),
+            )
+        ],
         errors=_error_cases(),
     )

@@ -1,0 +1,374 @@
+"""Belvo OFDA accounts and transactions -> canonical `Account` and `Transaction` records.
+
+Transactions. Belvo's `amount` is never negative; its `type` says the direction:
+
+    INFLOW  -> direction inflow,  amount as sent (positive)
+    OUTFLOW -> direction outflow, amount negated
+    null    -> direction unknown, amount as sent: caudal never guesses a sign
+    (any other word: unknown too, the word kept in `provider_direction`)
+
+`status` PROCESSED -> booked, PENDING -> pending, anything else (UNCATEGORIZED and null, both
+deprecated) -> unknown, the word kept in `provider_status`. `transacted_at` is kept as sent
+(UTC, milliseconds); Belvo says some banks send only midnight (`T00:00:00.000Z`) for older
+transactions: that is kept too, `value_date` is the day. The counterparty's `document_number`
+is a CPF for an INDIVIDUAL and a CNPJ for a COMPANY (by its length, 11 or 14, when the type is
+null); its check digit is checked and flagged, never a reason to drop the transaction. `mcc` is
+written as four digits. The currency is the transaction's, else its account's.
+
+Accounts. `category` maps to the canonical one (CHECKING_ACCOUNT checking, SAVINGS_ACCOUNT
+savings, CREDIT_CARD credit_card, LOAN_ACCOUNT / FINANCING_ACCOUNT / INVOICE_FINANCING_ACCOUNT /
+ADVANCE_DEPOSIT_ACCOUNT loan, INVESTMENT_ACCOUNT investment, PENSION_FUND_ACCOUNT pension,
+anything else other), Belvo's word kept. The `current` balance is signed by `balance_type`
+(ASSET positive, LIABILITY negative: a loan's current is what is owed); `available`, `blocked`
+and `automatically_invested` are kept as sent (for a card, `available` is the credit still
+available; for a loan, the payoff amount), each a separate figure, never parts of a sum. Every
+balance is `as_of` the account's `collected_at`.
+
+Records are built with `caudal.model.builder` from values the raw models validated (caudal's
+own tests build each also the validated way and compare, see `verify_trusted`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any
+
+from pydantic import TypeAdapter
+
+from caudal import (
+    Account,
+    AccountCategory,
+    Balance,
+    BalanceKind,
+    Call,
+    MappingError,
+    Money,
+    Party,
+    Reply,
+    Result,
+    TaxScheme,
+    Transaction,
+    TransactionDirection,
+    TransactionStatus,
+)
+from caudal.mapping import load_json, map_items, validate
+from caudal.model import BankAccountRef, CardDetails, Counterparty, Overdraft, builder
+
+from .raw_ofda import RawAccount, RawCounterparty, RawCreditCardData, RawPage, RawTransaction
+
+__all__ = [
+    "CATEGORIES",
+    "account_of",
+    "next_link",
+    "read_accounts",
+    "read_transactions",
+    "transaction_of",
+]
+
+ACCOUNTS = TypeAdapter(list[RawAccount])
+TRANSACTIONS = TypeAdapter(list[RawTransaction])
+ACCOUNTS_PAGE = TypeAdapter(RawPage[RawAccount])
+TRANSACTIONS_PAGE = TypeAdapter(RawPage[RawTransaction])
+
+NEXT = "next"
+"""The key of a page's `references` that holds Belvo's link to the next page."""
+
+CATEGORIES: dict[str, AccountCategory] = {
+    "CHECKING_ACCOUNT": AccountCategory.CHECKING,
+    "SAVINGS_ACCOUNT": AccountCategory.SAVINGS,
+    "CREDIT_CARD": AccountCategory.CREDIT_CARD,
+    "LOAN_ACCOUNT": AccountCategory.LOAN,
+    "FINANCING_ACCOUNT": AccountCategory.LOAN,
+    "INVOICE_FINANCING_ACCOUNT": AccountCategory.LOAN,
+    "ADVANCE_DEPOSIT_ACCOUNT": AccountCategory.LOAN,
+    "INVESTMENT_ACCOUNT": AccountCategory.INVESTMENT,
+    "PENSION_FUND_ACCOUNT": AccountCategory.PENSION,
+}
+DIRECTIONS = {"INFLOW": TransactionDirection.INFLOW, "OUTFLOW": TransactionDirection.OUTFLOW}
+STATUSES = {"PROCESSED": TransactionStatus.BOOKED, "PENDING": TransactionStatus.PENDING}
+SCHEMES = {"INDIVIDUAL": TaxScheme.BR_CPF, "COMPANY": TaxScheme.BR_CNPJ}
+SCHEME_BY_LENGTH = {11: TaxScheme.BR_CPF, 14: TaxScheme.BR_CNPJ}
+
+_MONEY = builder(Money, "amount", "currency")
+_BANK_ACCOUNT = builder(BankAccountRef, "bank_code", "agency", "number", "check_digit")
+_COUNTERPARTY = builder(Counterparty, "party", "provider_type", "account")
+_CARD = builder(
+    CardDetails,
+    "card_number",
+    "bill_id",
+    "bill_name",
+    "bill_due_on",
+    "bill_amount",
+    "instalment",
+    "instalments_total",
+    "fee_type",
+    "credit_type",
+)
+_OVERDRAFT = builder(Overdraft, "limit", "used", "used_beyond_limit")
+_BALANCE = builder(Balance, "account_id", "kind", "provider_kind", "amount", "as_of")
+_TRANSACTION = builder(
+    Transaction,
+    "transaction_id",
+    "account_id",
+    "amount",
+    "direction",
+    "provider_direction",
+    "status",
+    "provider_status",
+    "value_date",
+    "transacted_at",
+    "accounting_date",
+    "description",
+    "local_amount",
+    "counterparty",
+    "payment_type",
+    "operation_type",
+    "mcc",
+    "category",
+    "subcategory",
+    "merchant",
+    "card",
+    "references",
+)
+
+
+def _stamp(value: Any) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _kept(values: dict[str, Any]) -> dict[str, str]:
+    """References: Belvo's values that have no canonical field, as strings, nulls left out."""
+    return {k: v if isinstance(v, str) else v.isoformat() for k, v in values.items() if v}
+
+
+# -- transactions ---------------------------------------------------------------------------------
+
+
+def _counterparty(raw: RawCounterparty) -> Counterparty | None:
+    party = None
+    if raw.document_number:
+        scheme = SCHEMES.get(raw.type or "") or SCHEME_BY_LENGTH.get(len(raw.document_number))
+        if scheme is not None:
+            party = Party.of(scheme, raw.document_number)
+    account = None
+    if raw.clearing_code or raw.agency or raw.number or raw.check_digit:
+        account = _BANK_ACCOUNT(raw.clearing_code, raw.agency, raw.number, raw.check_digit)
+    if party is None and account is None and raw.type is None:
+        return None
+    return _COUNTERPARTY(party=party, provider_type=raw.type, account=account)
+
+
+def _card(raw: RawCreditCardData, currency: str) -> CardDetails:
+    bill = raw.credit_card_bill
+    return _CARD(
+        card_number=raw.card_number,
+        bill_id=bill.id if bill is not None else None,
+        bill_name=raw.bill_name,
+        bill_due_on=raw.bill_due_date,
+        bill_amount=_MONEY(raw.bill_amount, currency) if raw.bill_amount is not None else None,
+        instalment=raw.installment_identifier,
+        instalments_total=raw.number_of_installments,
+        fee_type=raw.fee_type,
+        credit_type=raw.credits_type,
+    )
+
+
+@lru_cache(maxsize=4096)
+def _iso(moment: datetime) -> str:
+    """ISO 8601 text of a timestamp; cached, since a page's records share a few of them."""
+    return moment.isoformat()
+
+
+def _transaction_references(raw: RawTransaction) -> dict[str, str]:
+    """Belvo's values without a canonical field, as strings (built without a generic helper:
+    this runs once per transaction)."""
+    refs: dict[str, str] = {}
+    if raw.internal_identification:
+        refs["internal_identification"] = raw.internal_identification
+    refs["collected_at"] = _iso(raw.collected_at)
+    refs["created_at"] = _iso(raw.created_at)
+    if raw.inferred_accounting_date is not None:
+        refs["inferred_accounting_date"] = raw.inferred_accounting_date.isoformat()
+    if raw.operation_type_additional_info:
+        refs["operation_type_additional_info"] = raw.operation_type_additional_info
+    counterparty = raw.counterparty
+    if counterparty is not None and counterparty.document_number:
+        document = counterparty.document_number
+        if not SCHEMES.get(counterparty.type or "") and len(document) not in SCHEME_BY_LENGTH:
+            refs["counterparty_document_number"] = document  # neither CPF nor CNPJ: as sent
+    card = raw.credit_card_data
+    if card is not None and card.bill_internal_identification:
+        refs["bill_internal_identification"] = card.bill_internal_identification
+    return refs
+
+
+def transaction_of(raw: RawTransaction) -> Transaction:
+    """One Belvo transaction as a canonical one (see the module's notes)."""
+    account = raw.account
+    currency = raw.currency or (account.currency if account is not None else None)
+    if currency is None:
+        raise ValueError("no currency: neither the transaction's nor its account's")
+    direction = DIRECTIONS.get(raw.type or "", TransactionDirection.UNKNOWN)
+    amount = -raw.amount if direction is TransactionDirection.OUTFLOW else raw.amount
+    local = raw.local_currency_amount
+    if local is not None and direction is TransactionDirection.OUTFLOW:
+        local = -local
+    card = raw.credit_card_data
+    merchant = raw.merchant
+    return _TRANSACTION(
+        transaction_id=raw.id,
+        account_id=account.id if account is not None else None,
+        amount=_MONEY(amount, currency),
+        direction=direction,
+        provider_direction=raw.type,
+        status=STATUSES.get(raw.status or "", TransactionStatus.UNKNOWN),
+        provider_status=raw.status,
+        value_date=raw.value_date,
+        transacted_at=raw.transacted_at,
+        accounting_date=raw.accounting_date,
+        description=raw.description,
+        local_amount=_MONEY(local, "BRL") if local is not None else None,
+        counterparty=_counterparty(raw.counterparty) if raw.counterparty is not None else None,
+        payment_type=raw.payment_type,
+        operation_type=raw.operation_type,
+        mcc=f"{raw.mcc:04d}" if raw.mcc is not None else None,
+        category=raw.category,
+        subcategory=raw.subcategory,
+        merchant=merchant.merchant_name if merchant is not None else None,
+        card=_card(card, currency) if card is not None else None,
+        references=_transaction_references(raw),
+    )
+
+
+# -- accounts -------------------------------------------------------------------------------------
+
+
+def _balances(raw: RawAccount) -> tuple[Balance, ...]:
+    sign = -1 if raw.balance_type == "LIABILITY" else 1
+    figures: list[tuple[str, BalanceKind, Decimal | None]] = [
+        ("current", BalanceKind.BOOKED, raw.balance.current),
+        ("available", BalanceKind.AVAILABLE, raw.balance.available),
+        ("blocked", BalanceKind.BLOCKED, raw.balance.blocked),
+        ("automatically_invested", BalanceKind.INVESTED, raw.balance.automatically_invested),
+    ]
+    return tuple(
+        _BALANCE(
+            account_id=raw.id,
+            kind=kind,
+            provider_kind=key,
+            amount=_MONEY(sign * value if key == "current" else value, raw.currency),
+            as_of=raw.collected_at,
+        )
+        for key, kind, value in figures
+        if value is not None
+    )
+
+
+def _money_or_none(value: Decimal | None, currency: str) -> Money | None:
+    return None if value is None else _MONEY(value, currency)
+
+
+def account_of(raw: RawAccount) -> Account:
+    """One Belvo account as a canonical one (see the module's notes)."""
+    currency = raw.currency
+    overdraft = raw.overdraft
+    credit = raw.credit_data
+    return Account(
+        account_id=raw.id,
+        institution=raw.institution.name,
+        category=CATEGORIES.get(raw.category or "", AccountCategory.OTHER),
+        provider_category=raw.category,
+        name=raw.name,
+        number=raw.number,
+        agency=raw.agency,
+        check_digit=raw.check_digit,
+        currency=currency,
+        balances=_balances(raw),
+        overdraft=_OVERDRAFT(
+            limit=_money_or_none(overdraft.arranged, currency),
+            used=_money_or_none(overdraft.used, currency),
+            used_beyond_limit=_money_or_none(overdraft.unarranged, currency),
+        )
+        if overdraft is not None
+        else None,
+        credit_limit=_money_or_none(credit.credit_limit, currency) if credit else None,
+        references=_kept(
+            {
+                "link": raw.link,
+                "internal_identification": raw.internal_identification,
+                "institution_type": raw.institution.type,
+                "balance_type": raw.balance_type,
+                "type": raw.type,
+                "subtype": raw.subtype,
+                "public_identification_name": raw.public_identification_name,
+                "public_identification_value": raw.public_identification_value,
+                "collected_at": raw.collected_at,
+                "created_at": raw.created_at,
+                "last_accessed_at": raw.last_accessed_at,
+                "card_network": credit.network if credit else None,
+                "bill_cutting_date": credit.cutting_date if credit else None,
+                "minimum_payment": str(credit.minimum_payment)
+                if credit and credit.minimum_payment is not None
+                else None,
+            }
+        ),
+    )
+
+
+# -- bodies ---------------------------------------------------------------------------------------
+
+
+def _read(
+    reply: Reply,
+    call: Call[Any],
+    whole: TypeAdapter[Any],
+    page: TypeAdapter[Any],
+    build: Callable[[Any], Any],
+) -> Result[Any]:
+    """A bare array (a fetch: POST or PATCH) or a page (`GET`, `{count, next, results}`)."""
+    data = load_json_or_fail(reply, call)
+    references: dict[str, str] = {}
+    if isinstance(data, dict):
+        listed = validate(page, data, call)
+        raws, path = listed.results, "$.results"
+        if listed.next:
+            references[NEXT] = listed.next
+        if listed.count is not None:
+            references["count"] = str(listed.count)
+    else:
+        raws, path = validate(whole, data, call), "$"
+    items = map_items(raws, build, call, path, release=True)
+    return Result[Any](
+        connector=call.connector,
+        capability=call.capability,
+        items=tuple(items),
+        references=references,
+        raw=reply.body.decode("utf-8") if call.keep_raw else None,
+    )
+
+
+def load_json_or_fail(reply: Reply, call: Call[Any]) -> Any:
+    try:
+        return load_json(reply.body)
+    except (ValueError, RecursionError) as exc:
+        raise MappingError(
+            f"body is not valid JSON: {exc}", connector=call.connector, capability=call.capability
+        ) from None
+
+
+def read_accounts(reply: Reply, call: Call[Any]) -> Result[Account]:
+    """An accounts body (an array, or a page of them) -> one Result."""
+    return _read(reply, call, ACCOUNTS, ACCOUNTS_PAGE, account_of)
+
+
+def read_transactions(reply: Reply, call: Call[Any]) -> Result[Transaction]:
+    """A transactions body (an array, or a page of them) -> one Result."""
+    return _read(reply, call, TRANSACTIONS, TRANSACTIONS_PAGE, transaction_of)
+
+
+def next_link(result: Result[Any], call: Call[Any]) -> str | None:
+    """The page after `result`, as Belvo linked it (None after the last page or a fetch)."""
+    return result.references.get(NEXT)

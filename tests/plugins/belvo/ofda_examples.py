@@ -1,0 +1,113 @@
+"""Belvo's documented OFDA account and transaction objects, as the provider documentation shows
+their fields (each value is the documentation's own example where it gives one)."""
+
+from __future__ import annotations
+
+DOC_CARD_ACCOUNT = """{
+  "id": "0d3ffb69-f83b-456e-ad8e-208d0998d71d",
+  "link": "30cb4806-6e00-48a4-91c9-ca55968576c8",
+  "institution": {"name": "erebor_mx_retail", "type": "bank"},
+  "collected_at": "2022-02-09T08:45:50.406032Z",
+  "created_at": "2022-02-09T08:45:50.406032Z",
+  "last_accessed_at": "2022-02-09T08:45:50.406032Z",
+  "category": "CREDIT_CARD",
+  "balance_type": "LIABILITY",
+  "type": "STANDARD_NACIONAL",
+  "subtype": "FINANCIAMENTO_HABITACIONAL_SFH",
+  "name": "Cartão Ouro",
+  "number": "4453",
+  "agency": null,
+  "check_digit": null,
+  "currency": "BRL",
+  "public_identification_name": "CARD_NUMBER",
+  "public_identification_value": "8763,9076,5522",
+  "internal_identification": "92792126019929279212650822221989319252576",
+  "funds_data": null,
+  "balance": {"current": 1520.35, "available": 190480.55, "blocked": 0.00,
+              "automatically_invested": 0.00},
+  "overdraft": null,
+  "credit_data": {
+    "collected_at": "2022-02-09T08:45:50.406032Z",
+    "credit_limit": 192000.9,
+    "cutting_date": "2024-03-10",
+    "minimum_payment": 152.04,
+    "network": "VISA",
+    "cards": [{"is_multiple": false, "identification_number": "4453"}]
+  },
+  "loan_data": null
+}"""
+
+DOC_CHECKING_ACCOUNT = """{
+  "id": "e2cdb621-f44a-4558-89f6-8ab2a57add7a",
+  "link": "30cb4806-6e00-48a4-91c9-ca55968576c8",
+  "institution": {"name": "ofmockbank_br_retail", "type": "bank"},
+  "collected_at": "2024-02-20T12:29:03.374Z",
+  "created_at": "2024-02-20T12:29:04.100Z",
+  "last_accessed_at": null,
+  "category": "CHECKING_ACCOUNT",
+  "balance_type": "ASSET",
+  "type": "CONTA_DEPOSITO_A_VISTA",
+  "subtype": "INDIVIDUAL",
+  "name": "Conta Corrente",
+  "number": "0045722",
+  "agency": "0444",
+  "check_digit": "0",
+  "currency": "BRL",
+  "public_identification_name": "AGENCY/ACCOUNT",
+  "public_identification_value": "0444/45722-0",
+  "internal_identification": "92792126019929279212650822221989319252576",
+  "funds_data": null,
+  "balance": {"current": 2145.45, "available": 2000.10, "blocked": 145.35},
+  "overdraft": {"arranged": 1000.00, "used": 0.00, "unarranged": 0.00},
+  "credit_data": null,
+  "loan_data": null
+}"""
+
+DOC_TRANSACTION = """{
+  "id": "0d3ffb69-f83b-456e-ad8e-208d0998d71d",
+  "internal_identification": "TXpRMU9UQTROMWhZVkZCVFZqQXdPRGs0",
+  "account": ACCOUNT,
+  "collected_at": "2022-02-09T08:45:50.406032Z",
+  "created_at": "2022-02-09T08:45:50.406032Z",
+  "value_date": "2019-10-23",
+  "transacted_at": "2024-02-20T12:29:03.374Z",
+  "accounting_date": "2019-10-24",
+  "inferred_accounting_date": "2019-10-24",
+  "amount": 2145.45,
+  "local_currency_amount": 2145.45,
+  "currency": "BRL",
+  "balance": null,
+  "description": "PGTO FATURA CARTAO",
+  "observations": null,
+  "reference": null,
+  "status": "PROCESSED",
+  "type": "OUTFLOW",
+  "category": "Income & Payments",
+  "subcategory": "Freelance",
+  "merchant": {"logo": null, "website": null, "merchant_name": "Mercado Livre"},
+  "counterparty": {"type": "COMPANY", "document_number": "11222333000181",
+                   "clearing_code": "001", "agency": "0444", "check_digit": "0",
+                   "number": "00045722"},
+  "payment_type": "INSTALLMENT",
+  "operation_type": "TRANSFERENCIA_MESMA_INSTITUICAO",
+  "operation_type_additional_info": null,
+  "mcc": 5137,
+  "credit_card_data": {
+    "collected_at": "2022-02-09T08:45:50.406032Z",
+    "bill_name": "apr-2020",
+    "bill_due_date": "2020-04-10",
+    "bill_internal_identification": "BILL-2020-04",
+    "bill_status": null,
+    "previous_bill_total": null,
+    "bill_amount": 300,
+    "card_number": "4453",
+    "fee_type": null,
+    "credits_type": null,
+    "installment_identifier": "PARCELA_896",
+    "number_of_installments": 3,
+    "credit_card_bill": {"id": "7b6a8b4e-1d7a-4f3c-9b1a-2b3c4d5e6f70",
+                         "internal_identification": "BILL-2020-04"}
+  },
+  "loan_data": null
+}""".replace("ACCOUNT,", DOC_CARD_ACCOUNT + ",", 1)
+"""The documented transaction: an OUTFLOW of 2145.45 on the card account."""
