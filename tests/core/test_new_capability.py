@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import time
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -82,6 +83,7 @@ EXPECTED = [
     ("004", Decimal("12345678901234567890.123456789")),
 ]
 requests_seen: list[str] = []
+SLOW_PAGE = 0.4
 FOREIGN = [""]
 """The other server's base URL, once it runs."""
 
@@ -105,6 +107,9 @@ async def widgets_page(request: HttpRequest) -> Response:
         following = f"?scenario=relative&page={page + 1}"
     elif scenario == "relative":
         following = None
+    elif scenario == "slow":  # six pages, each answered after SLOW_PAGE seconds
+        await asyncio.sleep(SLOW_PAGE)
+        following = following if page < 6 else None
     results = PAGES[(page - 1) % len(PAGES)]
     return JSONResponse({"next": following, "results": results})
 
@@ -354,3 +359,48 @@ def test_a_name_is_defined_once_and_caudals_own_stay() -> None:
         undefine("transactions")
     with pytest.raises(ValueError, match="unknown capability"):
         capability("widgets")  # not defined outside the fixture
+
+
+def test_a_gathered_call_has_one_deadline_for_all_its_pages(
+    servers: tuple[Sandbox, Sandbox],
+) -> None:
+    """Six pages of 0.4 s each with a 1.5 s deadline: a call that gathers them must end near its
+    deadline (not at 6 x 0.4 s, each page on a fresh deadline); a stream gives each page its own
+    deadline, since the caller decides how long it spends between pages."""
+    sandbox, _ = servers
+    define(WIDGETS)
+    try:
+        registry = Registry.of(widget_connector())
+        with sandbox.connect("widget.test", registry=registry, deadline=1.5) as conn:
+            started = time.monotonic()
+            with pytest.raises(TransportError, match="deadline") as caught:
+                conn.widgets(scenario="slow")
+            assert time.monotonic() - started < 1.5 + 1.0
+            assert caught.value.__context__ is None and caught.value.__cause__ is None
+            assert len(list(conn.iter_widgets(scenario="slow"))) == 8  # 2 + 1 + 1, twice
+
+        async def gathered() -> None:
+            async with sandbox.connect("widget.test", registry=registry, deadline=1.5) as conn:
+                await conn.awidgets(scenario="slow")
+
+        started = time.monotonic()
+        with pytest.raises(TransportError, match="deadline"):
+            asyncio.run(gathered())
+        assert time.monotonic() - started < 1.5 + 1.0
+    finally:
+        undefine("widgets")
+
+
+def test_a_streamed_error_leaves_no_chain(servers: tuple[Sandbox, Sandbox]) -> None:
+    """An error raised while a stream is iterated leaves caudal as any call's does: without the
+    exception being handled when it arose (httpx's, holding the request and its headers)."""
+    sandbox, _ = servers
+    define(WIDGETS)
+    try:
+        registry = Registry.of(widget_connector())
+        with sandbox.connect("widget.test", registry=registry, deadline=0.2) as conn:
+            with pytest.raises(TransportError) as caught:
+                list(conn.iter_widgets(scenario="slow"))
+            assert caught.value.__context__ is None and caught.value.__cause__ is None
+    finally:
+        undefine("widgets")

@@ -9,6 +9,7 @@ is not about their provider's JSON.
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, ClassVar, ParamSpec, Self, TypeVar
@@ -66,6 +67,36 @@ def _adetaching(
     async def detaching(*args: A.args, **kwargs: A.kwargs) -> R:
         try:
             return await method(*args, **kwargs)
+        except CaudalError as error:
+            raise detached(error)  # noqa: B904 - re-raising the same error: no new context
+
+    return detaching
+
+
+Y = TypeVar("Y")
+
+
+def _detaching_iter(method: Callable[A, Iterator[Y]]) -> Callable[A, Iterator[Y]]:
+    """`_detaching` for a generator: its errors arise while the caller iterates."""
+
+    @functools.wraps(method)
+    def detaching(*args: A.args, **kwargs: A.kwargs) -> Iterator[Y]:
+        try:
+            yield from method(*args, **kwargs)
+        except CaudalError as error:
+            raise detached(error)  # noqa: B904 - re-raising the same error: no new context
+
+    return detaching
+
+
+def _adetaching_iter(method: Callable[A, AsyncIterator[Y]]) -> Callable[A, AsyncIterator[Y]]:
+    """Async twin of `_detaching_iter`."""
+
+    @functools.wraps(method)
+    async def detaching(*args: A.args, **kwargs: A.kwargs) -> AsyncIterator[Y]:
+        try:
+            async for item in method(*args, **kwargs):
+                yield item
         except CaudalError as error:
             raise detached(error)  # noqa: B904 - re-raising the same error: no new context
 
@@ -316,7 +347,8 @@ class Connector(CapabilityMethods):
             return runner.run(request, read, call)
         from .runtime._pages import gather, pages
 
-        return gather(list(pages(runner, operation, request, read, call)))
+        deadline = time.monotonic() + self.settings.deadline  # one for every page of the call
+        return gather(list(pages(runner, operation, request, read, call, deadline)))
 
     @_adetaching
     async def acall(
@@ -337,8 +369,11 @@ class Connector(CapabilityMethods):
             return await runner.run(request, read, call)
         from .runtime._pages import apages, gather
 
-        return gather([page async for page in apages(runner, operation, request, read, call)])
+        deadline = time.monotonic() + self.settings.deadline  # one for every page of the call
+        walk = apages(runner, operation, request, read, call, deadline)
+        return gather([page async for page in walk])
 
+    @_detaching_iter
     def pages(
         self, capability: str, /, *, keep_raw: bool = False, **params: Any
     ) -> Iterator[Result[Any]]:
@@ -356,6 +391,7 @@ class Connector(CapabilityMethods):
 
         yield from pages(runner, operation, request, read, call)
 
+    @_adetaching_iter
     async def apages(
         self, capability: str, /, *, keep_raw: bool = False, **params: Any
     ) -> AsyncIterator[Result[Any]]:

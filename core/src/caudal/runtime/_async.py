@@ -87,9 +87,13 @@ class AsyncRunner:
         """The absolute URL `request` goes to (what the page walk compares links with)."""
         return build(self.client, request, self._urls).url
 
-    async def run(self, request: Request, read: Reader, call: Call[Any]) -> Result[Any] | Pending:
-        """Send `request`, read the reply, retrying as the errors advise, within the deadline."""
-        attempts = Attempts(self._settings)
+    async def run(
+        self, request: Request, read: Reader, call: Call[Any], deadline: float | None = None
+    ) -> Result[Any] | Pending:
+        """Send `request`, read the reply, retrying as the errors advise, within the deadline
+        (`deadline` in monotonic seconds: a paged call's pages share one; the `deadline`
+        setting from now when not given)."""
+        attempts = Attempts(self._settings, deadline=deadline)
         while True:
             attempts.count += 1
             try:

@@ -11,7 +11,9 @@ whether to follow it. Three rules protect the caller:
 - at most `max_pages` pages (a setting): passing it is an error, never a silent truncation.
 
 Each page is one `run` of the runner (its retries, its limits), so the sync and async walks
-differ only in `await`.
+differ only in `await`. A call that gathers every page passes one `deadline` for all of them
+(the call returns within its deadline, however many pages); a stream (`conn.pages`) gives each
+page its own, since the caller decides how long it spends between pages.
 """
 
 from __future__ import annotations
@@ -94,27 +96,37 @@ class PageWalk:
 
 
 def pages(
-    runner: SyncRunner, operation: Operation[Any], request: Request, read: Reader, call: Call[Any]
+    runner: SyncRunner,
+    operation: Operation[Any],
+    request: Request,
+    read: Reader,
+    call: Call[Any],
+    deadline: float | None = None,
 ) -> Iterator[Result[Any]]:
     """Each page's `Result`, fetched when the caller asks for it (one page in memory)."""
     assert operation.next_page is not None  # callers check the operation is paged
     walk = PageWalk(runner.settings, call, runner.url_of(request))
     following: Request | None = request
     while following is not None:
-        page = walk.page(runner.run(following, read, call))
+        page = walk.page(runner.run(following, read, call, deadline))
         following = walk.next_request(page, operation.next_page)
         yield page
 
 
 async def apages(
-    runner: AsyncRunner, operation: Operation[Any], request: Request, read: Reader, call: Call[Any]
+    runner: AsyncRunner,
+    operation: Operation[Any],
+    request: Request,
+    read: Reader,
+    call: Call[Any],
+    deadline: float | None = None,
 ) -> AsyncIterator[Result[Any]]:
     """Async twin of `pages`."""
     assert operation.next_page is not None
     walk = PageWalk(runner.settings, call, runner.url_of(request))
     following: Request | None = request
     while following is not None:
-        page = walk.page(await runner.run(following, read, call))
+        page = walk.page(await runner.run(following, read, call, deadline))
         following = walk.next_request(page, operation.next_page)
         yield page
 

@@ -52,10 +52,15 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> timedel
 class Attempts:
     """Counts the attempts of one call and decides, after each failure, whether to go again."""
 
-    def __init__(self, settings: ConnectorSettings, rng: random.Random | None = None) -> None:
+    def __init__(
+        self,
+        settings: ConnectorSettings,
+        rng: random.Random | None = None,
+        deadline: float | None = None,
+    ) -> None:
         self._settings = settings
         self._rng = rng or _JITTER
-        self.deadline = time.monotonic() + settings.deadline
+        self.deadline = time.monotonic() + settings.deadline if deadline is None else deadline
         """When the call must be over, in `time.monotonic()` seconds: every attempt, token
         request, connect, header and body read of the call is bounded by it."""
         self.count = 0
