@@ -1,4 +1,4 @@
-"""Commands: list, about, doctor, fetch, resume, sandbox serve, demo, new."""
+"""Commands: list, about, doctor, fetch, resume, bulk, sandbox serve, demo, new."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ app = typer.Typer(
     help="Latin-American open-finance APIs as one canonical, exact data model.\n\n"
     "Exit codes: 0 ok, 1 doctor or demo found a broken plugin or a failed step, 2 usage or "
     "configuration, 3 provider error, 4 challenge required, 5 mapping error, 6 transport "
-    "error.",
+    "error, 7 bulk finished with failed or challenged inputs, 8 bulk interrupted.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -77,6 +77,8 @@ class ExitCode(IntEnum):
     CHALLENGE = 4
     MAPPING = 5
     TRANSPORT = 6
+    BULK_INCOMPLETE = 7
+    INTERRUPTED = 8
 
 
 class UnknownConnector(ConfigurationError):
@@ -114,6 +116,17 @@ HINTS: list[tuple[type[CaudalError], ExitCode, str]] = [
     ),
     (CaudalError, ExitCode.USAGE, "see --help"),
 ]
+
+
+OUTCOMES: list[tuple[ExitCode, str]] = [
+    (
+        ExitCode.BULK_INCOMPLETE,
+        "`caudal bulk`: every input has its outcome, but some ended in an error or a "
+        "challenge; see the output file and the summary",
+    ),
+    (ExitCode.INTERRUPTED, "`caudal bulk` was interrupted: rerun it with --resume"),
+]
+"""Exit codes that are not an error of the command itself (the exit-code table lists them)."""
 
 
 def _show(outcome: Result[Any] | Pending, json_output: bool) -> None:
@@ -565,6 +578,88 @@ def _read_challenge(source: str) -> Challenge:
         raise ConfigurationError(
             f"{source} does not hold a challenge (the JSON `caudal fetch` printed with exit code 4)"
         ) from None
+
+
+@app.command()
+def bulk(
+    name: Annotated[str, typer.Argument(help="Connector name, e.g. afc.cl")],
+    capability: Annotated[str, typer.Argument(help="balance, contributions or loans")],
+    input_file: Annotated[
+        Path, typer.Option("--input", help='JSONL file, one {"id": ..., "params": {...}} a line.')
+    ],
+    out: Annotated[
+        Path, typer.Option("--out", help="Outcomes: a .jsonl file or a .sqlite database.")
+    ],
+    rate: Annotated[
+        float | None,
+        typer.Option(help="At most this many calls per second to the provider.", min=0.0001),
+    ] = None,
+    concurrency: Annotated[int, typer.Option(help="Calls in flight at most.", min=1)] = 8,
+    max_attempts: Annotated[
+        int, typer.Option(help="Attempts per input, retried by the error's advice.", min=1)
+    ] = 5,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Continue a killed run: skip what --out holds.")
+    ] = False,
+    setting: Annotated[
+        list[str],
+        typer.Option("--setting", "-s", help="Connector setting key=value (repeatable)."),
+    ] = [],  # noqa: B006
+    base_url: Annotated[str | None, typer.Option(help="Provider base URL.")] = None,
+    sandbox: Annotated[
+        bool, typer.Option("--sandbox", help="Start the built-in emulators and talk to them.")
+    ] = False,
+    json_output: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    debug: Debug = False,
+) -> None:
+    """Run one capability over every input of a JSONL file, within a rate limit, writing one
+    outcome per input id; a killed run continues with --resume.
+
+    Settings come from the environment as for `caudal fetch`; every retry is the engine's
+    (the connector's own max_attempts is 1 unless set with -s).
+
+    \b
+    Example: caudal bulk afc.cl balance --input accounts.jsonl --out balances.jsonl \\
+               --rate 5 --concurrency 16
+
+    Exit codes: 0 every input ok, 2 usage or configuration, 7 some inputs ended in an error or
+    a challenge, 8 interrupted (rerun with --resume).
+    """
+    from ._bulk import print_summary, run_local
+
+    try:
+        _known(name)
+        settings = {"max_attempts": 1, **_params(setting)}
+        if base_url:
+            settings["base_url"] = base_url
+        with _sandbox(sandbox) as running:
+            defaults: dict[str, Any] = {}
+            if running is not None:
+                settings = {**running.settings(name), **settings}
+                defaults = running.call_params(name, capability)
+            console = None if json_output or not _err().is_terminal else _err()
+            with default_registry.get(name, **settings) as conn:
+                summary = run_local(
+                    conn,
+                    capability,
+                    input_file,
+                    out,
+                    defaults=defaults,
+                    rate=rate,
+                    concurrency=concurrency,
+                    max_attempts=max_attempts,
+                    resume=resume,
+                    console=console,
+                )
+    except CaudalError as exc:
+        raise _fail(exc, debug) from None
+    except KeyboardInterrupt:
+        _err().print("[bold red]interrupted:[/] what was written stays written")
+        _err().print(f"[dim]hint: {_escape(OUTCOMES[1][1])}[/]")
+        raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+    print_summary(summary, json_output)
+    if summary.done != summary.ok:
+        raise typer.Exit(int(ExitCode.BULK_INCOMPLETE))
 
 
 @sandbox_app.command("serve")

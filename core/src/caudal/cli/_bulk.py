@@ -1,0 +1,108 @@
+"""`caudal bulk`: the embedded engine behind a progress bar and a summary."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..bulk import BulkInput, RateLimit, Retries, Summary, count_inputs, open_sink, read_jsonl
+from ..bulk import run as run_bulk
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from ..connector import Connector
+
+__all__ = ["inputs_with_defaults", "print_summary", "progress", "run_local"]
+
+
+def inputs_with_defaults(path: Path, defaults: dict[str, Any]) -> Iterator[BulkInput]:
+    """The file's inputs, each input's own parameters over `defaults` (the sandbox's)."""
+    for item in read_jsonl(path):
+        yield BulkInput(item.id, {**defaults, **item.params}) if defaults else item
+
+
+@contextmanager
+def progress(console: Console | None, total: int) -> Iterator[Any]:
+    """A progress bar on stderr (done, failed, rate, ETA) when a person watches; a no-op
+    callback when stderr is a pipe or the output is JSON."""
+    if console is None:
+        yield None
+        return
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    columns = (
+        TextColumn("bulk"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("failed {task.fields[failed]}, challenges {task.fields[challenges]}"),
+        TextColumn("{task.fields[rate]:.1f} calls/s"),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task("bulk", total=total, failed=0, challenges=0, rate=0.0)
+
+        def update(summary: Summary) -> None:
+            bar.update(
+                task,
+                completed=summary.done + summary.skipped,
+                failed=sum(summary.failed.values()),
+                challenges=summary.challenges,
+                rate=summary.rate,
+            )
+
+        yield update
+
+
+def run_local(
+    conn: Connector,
+    capability: str,
+    source: Path,
+    out: Path,
+    *,
+    defaults: dict[str, Any],
+    rate: float | None,
+    concurrency: int,
+    max_attempts: int,
+    resume: bool,
+    console: Console | None,
+) -> Summary:
+    """Check every input line, then run them all through the embedded engine into `out`."""
+    total = count_inputs(source)
+    with closing(open_sink(out, resume=resume)) as sink, progress(console, total) as update:
+        return run_bulk(
+            conn,
+            capability,
+            inputs_with_defaults(source, defaults),
+            sink,
+            rate=RateLimit(rate) if rate else None,
+            concurrency=concurrency,
+            retries=Retries(max_attempts=max_attempts),
+            total=total,
+            on_progress=update,
+        )
+
+
+def print_summary(summary: Summary, json_output: bool) -> None:
+    data = summary.as_dict()
+    if json_output:
+        sys.stdout.write(json.dumps(data, indent=2) + "\n")
+        return
+    failed = ", ".join(f"{k} {v}" for k, v in data["failed"].items()) or "none"
+    sys.stdout.write(
+        f"done {data['done']} (ok {data['ok']}; failed: {failed}; challenges pending "
+        f"{data['challenges_pending']}); skipped as already done {data['skipped_already_done']}; "
+        f"duplicate ids {data['duplicate_ids']}\n"
+        f"{data['calls']} calls in {data['elapsed_seconds']:.1f}s ({data['achieved_rate']:.2f}/s)"
+        f", {data['retries']} retries, {data['rate_limit_waits']} waits for the rate limit\n"
+    )
