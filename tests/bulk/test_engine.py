@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from caudal_belvo.emulator import MFA_TOKEN
 
 from caudal import Challenge, ProviderError, RetryAdvice
 from caudal.bulk import BulkInput, JsonlSink, Retries, SqliteSink, retry_delay, run
+from caudal_belvo.emulator import MFA_TOKEN
 
 from .conftest import Provider, khipu_inputs, read_lines
 
@@ -44,9 +44,7 @@ def test_every_input_gets_one_exact_line(provider: Provider, tmp_path: Path) -> 
     assert (summary.ok, summary.failed, summary.calls) == (30, {"ProviderError": 1}, 31)
 
 
-def test_a_429_is_rescheduled_without_holding_the_slot(
-    provider: Provider, tmp_path: Path
-) -> None:
+def test_a_429_is_rescheduled_without_holding_the_slot(provider: Provider, tmp_path: Path) -> None:
     # One slot: were the 429's Retry-After slept inside the call, nothing else could run.
     rows = khipu_inputs(["limited"], "http-429-limited") + khipu_inputs([f"u{i}" for i in range(6)])
     conn = provider.sandbox.connect("afc.cl", max_attempts=1)
