@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigurationError
 from ..mapping import load_json
 
-__all__ = ["MAX_ID_LENGTH", "MAX_LINE_BYTES", "BulkInput", "count_inputs", "read_jsonl"]
+__all__ = [
+    "MAX_ID_LENGTH",
+    "MAX_LINE_BYTES",
+    "BulkInput",
+    "count_inputs",
+    "exact_json",
+    "read_jsonl",
+]
 
 MAX_LINE_BYTES = 1024 * 1024
 """An input line is an id and a few parameters; a line far longer than that is not one."""
@@ -86,3 +95,17 @@ def count_inputs(path: str | Path) -> int:
     """How many inputs the file holds, every line checked (so a bad line 50,000 lines in is
     reported before the first call, not after 50,000 of them). Streams the file."""
     return sum(1 for _ in read_jsonl(path))
+
+
+def exact_json(value: Any) -> str:
+    """JSON text of decoded input (`load_json`'s output), a `Decimal` written as the number it
+    was read from: parameters cross a queue with their digits intact (`json.dumps` refuses a
+    Decimal, and a float or a string would change it)."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dict):
+        items = (f"{json.dumps(str(k))}:{exact_json(v)}" for k, v in value.items())
+        return "{" + ",".join(items) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ",".join(exact_json(v) for v in value) + "]"
+    return json.dumps(value, ensure_ascii=False)

@@ -73,8 +73,10 @@ def _storage(uri: str) -> Any:
     scheme = uri.split(":", 1)[0]
     if scheme not in {"memory", "redis", "rediss"}:
         raise ConfigurationError("a rate-limit storage is memory:// or a redis:// URL")
+    # redis-py (the `caudal[redis]` extra) rather than limits' default async driver, coredis.
+    options = {"implementation": "redispy"} if scheme != "memory" else {}
     try:
-        return storage_from_string(f"async+{uri}")
+        return storage_from_string(f"async+{uri}", **options)
     except Exception as exc:  # limits raises its own config errors for a missing driver
         raise ConfigurationError(f"cannot use that rate-limit storage: {exc}") from None
 

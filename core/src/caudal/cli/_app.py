@@ -6,7 +6,7 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
-from enum import IntEnum
+from enum import IntEnum, StrEnum
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -79,6 +79,24 @@ class ExitCode(IntEnum):
     TRANSPORT = 6
     BULK_INCOMPLETE = 7
     INTERRUPTED = 8
+
+
+BROKER = "CAUDAL_BROKER_URL"
+"""The environment variable naming the celery engine's Redis broker."""
+
+
+class Engine(StrEnum):
+    """Where `caudal bulk` runs the calls."""
+
+    LOCAL = "local"
+    CELERY = "celery"
+
+
+class Pool(StrEnum):
+    """How `caudal worker` runs tasks."""
+
+    SOLO = "solo"
+    PREFORK = "prefork"
 
 
 class UnknownConnector(ConfigurationError):
@@ -609,6 +627,16 @@ def bulk(
     sandbox: Annotated[
         bool, typer.Option("--sandbox", help="Start the built-in emulators and talk to them.")
     ] = False,
+    engine: Annotated[
+        Engine,
+        typer.Option(
+            help="local: asyncio in this process; celery: tasks for `caudal worker` processes."
+        ),
+    ] = Engine.LOCAL,
+    broker: Annotated[
+        str | None,
+        typer.Option(help="Redis URL of the celery engine's broker and job store.", envvar=BROKER),
+    ] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
     debug: Debug = False,
 ) -> None:
@@ -625,32 +653,26 @@ def bulk(
     Exit codes: 0 every input ok, 2 usage or configuration, 7 some inputs ended in an error or
     a challenge, 8 interrupted (rerun with --resume).
     """
-    from ._bulk import print_summary, run_local
+    from ._bulk import print_summary
 
+    console = None if json_output or not _err().is_terminal else _err()
+    options: dict[str, Any] = {
+        "rate": rate,
+        "max_attempts": max_attempts,
+        "resume": resume,
+        "console": console,
+    }
     try:
         _known(name)
-        settings = {"max_attempts": 1, **_params(setting)}
-        if base_url:
-            settings["base_url"] = base_url
-        with _sandbox(sandbox) as running:
-            defaults: dict[str, Any] = {}
-            if running is not None:
-                settings = {**running.settings(name), **settings}
-                defaults = running.call_params(name, capability)
-            console = None if json_output or not _err().is_terminal else _err()
-            with default_registry.get(name, **settings) as conn:
-                summary = run_local(
-                    conn,
-                    capability,
-                    input_file,
-                    out,
-                    defaults=defaults,
-                    rate=rate,
-                    concurrency=concurrency,
-                    max_attempts=max_attempts,
-                    resume=resume,
-                    console=console,
-                )
+        if engine is Engine.CELERY:
+            summary = _bulk_celery(name, capability, input_file, out, broker, sandbox, **options)
+        else:
+            settings = {"max_attempts": 1, **_params(setting)}  # every retry is the engine's
+            if base_url:
+                settings["base_url"] = base_url
+            summary = _bulk_local(
+                name, capability, input_file, out, settings, sandbox, concurrency, **options
+            )
     except CaudalError as exc:
         raise _fail(exc, debug) from None
     except KeyboardInterrupt:
@@ -660,6 +682,102 @@ def bulk(
     print_summary(summary, json_output)
     if summary.done != summary.ok:
         raise typer.Exit(int(ExitCode.BULK_INCOMPLETE))
+
+
+def _bulk_local(
+    name: str,
+    capability: str,
+    input_file: Path,
+    out: Path,
+    settings: dict[str, Any],
+    sandbox: bool,
+    concurrency: int,
+    **options: Any,
+) -> Any:
+    from ._bulk import run_local
+
+    with _sandbox(sandbox) as running:
+        defaults: dict[str, Any] = {}
+        if running is not None:
+            settings = {**running.settings(name), **settings}
+            defaults = running.call_params(name, capability)
+        with default_registry.get(name, **settings) as conn:
+            return run_local(
+                conn,
+                capability,
+                input_file,
+                out,
+                defaults=defaults,
+                concurrency=concurrency,
+                **options,
+            )
+
+
+def _bulk_celery(
+    name: str,
+    capability: str,
+    input_file: Path,
+    out: Path,
+    broker: str | None,
+    sandbox: bool,
+    **options: Any,
+) -> Any:
+    from ._bulk import run_celery
+
+    if broker is None:
+        raise ConfigurationError(f"--engine celery needs --broker redis://... (or {BROKER})")
+    if sandbox:
+        raise ConfigurationError(
+            "--sandbox starts emulators in this process, which the workers cannot reach: run "
+            "caudal sandbox serve and point the workers at it"
+        )
+    return run_celery(name, capability, input_file, out, broker=broker, **options)
+
+
+@app.command()
+def worker(
+    broker: Annotated[
+        str, typer.Option(help="Redis URL of the broker and job store.", envvar=BROKER)
+    ],
+    concurrency: Annotated[int, typer.Option(help="Tasks at once (prefork pool).", min=1)] = 1,
+    pool: Annotated[
+        Pool,
+        typer.Option(
+            help="solo: one task at a time in this process; prefork: --concurrency processes."
+        ),
+    ] = Pool.SOLO,
+    node: Annotated[
+        str | None, typer.Option("--name", help="Worker node name (default celery@HOST).")
+    ] = None,
+) -> None:
+    """Run a Celery worker for `caudal bulk --engine celery` jobs on this broker.
+
+    Connector settings come from this process's environment, as for `caudal fetch`.
+
+    \b
+    Example: caudal worker --broker redis://127.0.0.1:6379/0
+    """
+    try:
+        from ..bulk import celery_app
+        from ..bulk._celery import QUEUE
+
+        application = celery_app(broker)
+    except CaudalError as exc:
+        raise _fail(exc, False) from None
+    named = [f"--hostname={node}"] if node else []
+    application.worker_main(
+        [
+            "worker",
+            *named,
+            f"--pool={pool.value}",
+            f"--concurrency={concurrency}",
+            "-Q",
+            QUEUE,
+            "--loglevel=INFO",
+            "--without-gossip",
+            "--without-mingle",
+        ]
+    )
 
 
 @sandbox_app.command("serve")

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
     from ..connector import Connector
 
-__all__ = ["inputs_with_defaults", "print_summary", "progress", "run_local"]
+__all__ = ["inputs_with_defaults", "print_summary", "progress", "run_celery", "run_local"]
 
 
 def inputs_with_defaults(path: Path, defaults: dict[str, Any]) -> Iterator[BulkInput]:
@@ -90,6 +90,39 @@ def run_local(
             retries=Retries(max_attempts=max_attempts),
             total=total,
             on_progress=update,
+        )
+
+
+def run_celery(
+    name: str,
+    capability: str,
+    source: Path,
+    out: Path,
+    *,
+    broker: str,
+    rate: float | None,
+    max_attempts: int,
+    resume: bool,
+    console: Console | None,
+) -> Summary:
+    """Queue every input for `caudal worker` processes on `broker`, wait, then write `out`.
+
+    The job is named after the output file, so `--resume` finds a killed run's job again.
+    """
+    from ..bulk import Job, job_id, run_on_celery
+
+    total = count_inputs(source)
+    job = Job(
+        job=job_id(name, capability, str(out.resolve())),
+        connector=name,
+        capability=capability,
+        store=broker,
+        rate=rate,
+        max_attempts=max_attempts,
+    )
+    with closing(open_sink(out, resume=resume)) as sink, progress(console, total) as update:
+        return run_on_celery(
+            job, broker, read_jsonl(source), sink, resume=resume, total=total, on_progress=update
         )
 
 
