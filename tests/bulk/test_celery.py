@@ -49,15 +49,30 @@ def workers(
         process.wait(10)
 
 
+_RUNS: list[subprocess.Popen[str]] = []
+
+
+@pytest.fixture(autouse=True)
+def _stop_runs() -> Iterator[None]:
+    yield
+    while _RUNS:
+        run = _RUNS.pop()
+        if run.poll() is None:
+            run.kill()
+        run.communicate(timeout=10)
+
+
 def _bulk(provider: Provider, redis_url: str, *args: str) -> subprocess.Popen[str]:
     command = [sys.executable, "-m", "caudal", "bulk", "afc.cl", "balance", "--engine", "celery"]
-    return subprocess.Popen(
+    run = subprocess.Popen(
         [*command, "--broker", redis_url, "--json", *args],
         env=_env(provider),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
+    _RUNS.append(run)
+    return run
 
 
 def _stored(redis_url: str) -> int:
@@ -81,7 +96,7 @@ def test_a_killed_worker_loses_nothing_and_writes_nothing_twice(
         time.sleep(0.05)
     assert _stored(redis_url) >= 6, run.stderr.read() if run.poll() is not None else ""
     os.kill(workers[0].pid, signal.SIGKILL)  # mid-call, as good as certainly: calls take 0.3 s
-    stdout, stderr = run.communicate(timeout=120)
+    stdout, stderr = run.communicate(timeout=60)
     assert run.returncode == 0, stderr
     lines = read_lines(out)
     assert sorted(line["id"] for line in lines) == ids  # nothing lost, nothing twice
