@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from . import capabilities as _capabilities
 from ._explain import problems
+from ._telemetry import call_span
 from .capabilities import CAPABILITIES, PROJECT
 from .errors import ChallengeExpired, ConfigurationError, MappingError, UnsupportedCapability
 from .exchange import Call, Operation, Reply, Request
@@ -303,7 +304,8 @@ class Connector:
         operation, call, request = self.prepare(
             capability, params, callback_url=callback_url, keep_raw=keep_raw
         )
-        return self._runners()[0].run(request, self._reader(operation, call), call)
+        with call_span(self.name, capability):
+            return self._runners()[0].run(request, self._reader(operation, call), call)
 
     async def acall(
         self,
@@ -317,7 +319,8 @@ class Connector:
         operation, call, request = self.prepare(
             capability, params, callback_url=callback_url, keep_raw=keep_raw
         )
-        return await self._runners()[1].run(request, self._reader(operation, call), call)
+        with call_span(self.name, capability):
+            return await self._runners()[1].run(request, self._reader(operation, call), call)
 
     @staticmethod
     def _reader(
@@ -357,7 +360,8 @@ class Connector:
         """Answer a multi-factor challenge with the end user's token and get the data."""
         operation, call, request = self._resume(challenge, token, keep_raw)
         read = self._reader(operation, call)
-        return self._result(self._runners()[0].run(request, read, call), call)
+        with call_span(self.name, challenge.capability):
+            return self._result(self._runners()[0].run(request, read, call), call)
 
     async def aresume(
         self, challenge: Challenge, token: str, *, keep_raw: bool = False
@@ -365,7 +369,8 @@ class Connector:
         """Async twin of `resume`."""
         operation, call, request = self._resume(challenge, token, keep_raw)
         read = self._reader(operation, call)
-        return self._result(await self._runners()[1].run(request, read, call), call)
+        with call_span(self.name, challenge.capability):
+            return self._result(await self._runners()[1].run(request, read, call), call)
 
     def _result(self, outcome: Result[Any] | Pending, call: Call[Any]) -> Result[Any]:
         if not isinstance(outcome, Result):

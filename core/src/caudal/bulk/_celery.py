@@ -24,6 +24,7 @@ from dataclasses import asdict, dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+from .._telemetry import retried
 from ..errors import CaudalError, ConfigurationError
 from ..mapping import load_json
 from ._engine import Retries, Summary, retry_delay
@@ -149,6 +150,7 @@ def _call(task: Any, spec: dict[str, Any], ident: str, params: str, attempt: int
         sink.count("calls")
         delay = retry_delay(error, attempt, job.retries)
         if delay is not None:
+            retried(job.connector, job.capability)
             sink.count("retries")
             again = {"spec": spec, "ident": ident, "params": params, "attempt": attempt + 1}
             raise task.retry(args=(), kwargs=again, countdown=delay) from None

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .._telemetry import retried
 from ..errors import CaudalError, ChallengeRequired, RetryAdvice
 from ._inputs import BulkInput, read_jsonl
 from ._limit import RateLimit, RateLimiter
@@ -199,6 +200,7 @@ class _Run:
         except CaudalError as error:
             delay = retry_delay(error, attempt, self.retries)
             if delay is not None:
+                retried(self.connector.name, self.capability)
                 self.summary.retries += 1
                 self.seq += 1
                 due = _Delayed(time.monotonic() + delay, self.seq, item, attempt + 1)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
+from .._telemetry import rate_limit_waited
 from ..errors import ConfigurationError
 
 __all__ = ["RateLimit", "RateLimiter", "credential_key"]
@@ -129,6 +130,7 @@ class RateLimiter:
         if waited > 0.001:
             self.waits += 1
             self.waited += waited
+            rate_limit_waited(self._connector, waited)
         return waited
 
     async def _take(self, item: Any, *key: str) -> float:
