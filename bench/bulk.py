@@ -224,7 +224,7 @@ def _ready(app: Any, workers: int) -> None:
 def _celery(results: Results, url: str, work: Path, smoke: bool) -> None:
     from caudal.bulk import Job, JsonlSink, celery_app, read_jsonl, run_on_celery
 
-    rate, n = (20.0, 20) if smoke else (100.0, 1500)
+    rate, n = (20.0, 20) if smoke else (100.0, 1000)
     settings, _ = _belvo(url)
     env = {k: v for k, v in os.environ.items() if not k.startswith("CAUDAL_")}
     env |= {f"CAUDAL_BELVO_{k.upper()}": str(v) for k, v in settings.items()}
