@@ -5,6 +5,7 @@ import os
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -72,11 +73,17 @@ class Provider:
         return base | self.sandbox.environment() | {"COLUMNS": "200"}
 
 
-@pytest.fixture
-def provider() -> Iterator[Provider]:
+@contextmanager
+def running_provider() -> Iterator[Provider]:
     arrivals = Arrivals()
     with serve([recording(e, arrivals) for e in load_emulators()]) as sandbox:
         yield Provider(sandbox, arrivals)
+
+
+@pytest.fixture
+def provider() -> Iterator[Provider]:
+    with running_provider() as running:
+        yield running
 
 
 def khipu_inputs(ids: list[str], username: str = "{id}") -> list[dict[str, Any]]:

@@ -16,14 +16,24 @@ import redis
 from caudal.bulk import VISIBILITY_TIMEOUT_ENV
 
 from ..redis_server import redis_server
-from .conftest import Provider, khipu_inputs, read_lines, write_jsonl
+from .conftest import Provider, khipu_inputs, read_lines, running_provider, write_jsonl
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture
-def redis_url(tmp_path: Path) -> Iterator[str]:
-    with redis_server(tmp_path) as url:
+# One provider, Redis and pair of workers for the module: the rate test runs first, the kill
+# test last (it kills one of them).
+
+
+@pytest.fixture(scope="module")
+def provider() -> Iterator[Provider]:
+    with running_provider() as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with redis_server(tmp_path_factory.mktemp("redis")) as url:
         yield url
 
 
@@ -31,13 +41,14 @@ def _env(provider: Provider) -> dict[str, str]:
     return provider.env() | {VISIBILITY_TIMEOUT_ENV: "3"}
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def workers(
-    provider: Provider, redis_url: str, tmp_path: Path
+    provider: Provider, redis_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[list[subprocess.Popen[bytes]]]:
     started = []
+    logs = tmp_path_factory.mktemp("workers")
     for name in ("one", "two"):
-        log = (tmp_path / f"worker-{name}.log").open("wb")
+        log = (logs / f"worker-{name}.log").open("wb")
         command = [sys.executable, "-m", "caudal", "worker", "--broker", redis_url, "--name", name]
         started.append(
             subprocess.Popen(command, env=_env(provider), stdout=log, stderr=subprocess.STDOUT)
@@ -83,6 +94,21 @@ def _stored(redis_url: str) -> int:
         client.close()
 
 
+def test_the_rate_limit_is_shared_by_the_workers(
+    provider: Provider, redis_url: str, workers: list[subprocess.Popen[bytes]], tmp_path: Path
+) -> None:
+    rate, n = 4, 14
+    provider.arrivals.times.clear()
+    source = write_jsonl(tmp_path / "in.jsonl", khipu_inputs([f"s{i}" for i in range(n)]))
+    out = tmp_path / "out.jsonl"
+    run = _bulk(provider, redis_url, "--input", str(source), "--out", str(out), "--rate", str(rate))
+    _, stderr = run.communicate(timeout=120)
+    assert run.returncode == 0, stderr + out.read_text()[:2000]
+    assert len(read_lines(out)) == n
+    # one window for both workers: R, plus at most one call per process across an edge
+    assert provider.arrivals.most_in_any_window(1.0) <= rate + len(workers)
+
+
 def test_a_killed_worker_loses_nothing_and_writes_nothing_twice(
     provider: Provider, redis_url: str, workers: list[subprocess.Popen[bytes]], tmp_path: Path
 ) -> None:
@@ -104,17 +130,3 @@ def test_a_killed_worker_loses_nothing_and_writes_nothing_twice(
     counts = provider.counts()
     assert all(counts[f"slow-0.3-celery-{i}"] >= 1 for i in ids)
     assert _stored(redis_url) == 0  # the job's keys are dropped once exported
-
-
-def test_the_rate_limit_is_shared_by_the_workers(
-    provider: Provider, redis_url: str, workers: list[subprocess.Popen[bytes]], tmp_path: Path
-) -> None:
-    rate, n = 4, 14
-    source = write_jsonl(tmp_path / "in.jsonl", khipu_inputs([f"s{i}" for i in range(n)]))
-    out = tmp_path / "out.jsonl"
-    run = _bulk(provider, redis_url, "--input", str(source), "--out", str(out), "--rate", str(rate))
-    _, stderr = run.communicate(timeout=120)
-    assert run.returncode == 0, stderr + out.read_text()[:2000]
-    assert len(read_lines(out)) == n
-    # one window for both workers: R, plus at most one call per process across an edge
-    assert provider.arrivals.most_in_any_window(1.0) <= rate + len(workers)
