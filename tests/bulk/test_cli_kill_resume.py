@@ -113,3 +113,29 @@ def test_failed_inputs_exit_7_and_a_bad_line_exits_2_before_any_call(
     assert again.returncode == 2 and "line 3" in again.stderr
     assert not (tmp_path / "o2.jsonl").exists() or (tmp_path / "o2.jsonl").read_text() == ""
     assert provider.counts().get("fine") == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ([], "needs --broker"),
+        (["--broker", "redis://127.0.0.1:9/0", "--sandbox"], "cannot reach"),
+        (["--broker", "redis://127.0.0.1:9/0", "-s", "deadline=5"], "own environment"),
+    ],
+)
+def test_celery_engine_usage_errors_exit_2(
+    provider: Provider, tmp_path: Path, args: list[str], message: str
+) -> None:
+    source = write_jsonl(tmp_path / "in.jsonl", khipu_inputs(["x"]))
+    env = {k: v for k, v in provider.env().items() if k != "CAUDAL_BROKER_URL"}
+    command = _bulk(provider, "--input", str(source), "--out", str(tmp_path / "o.jsonl"))
+    done = subprocess.run(
+        [*command, "--engine", "celery", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr
+    assert message in done.stderr

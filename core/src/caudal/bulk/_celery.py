@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import os
 import time
 from collections.abc import Callable, Iterable
@@ -41,6 +42,7 @@ __all__ = ["TASK", "VISIBILITY_TIMEOUT_ENV", "Job", "celery_app", "job_id", "run
 
 TASK = "caudal.bulk.call"
 QUEUE = "caudal-bulk"
+log = logging.getLogger("caudal.bulk")
 VISIBILITY_TIMEOUT_ENV = "CAUDAL_BULK_VISIBILITY_TIMEOUT"
 """Seconds before a message taken by a worker that died is delivered again (default 3600). It
 must exceed the longest call plus the longest retry countdown, or a live task is repeated."""
@@ -155,6 +157,10 @@ def _call(task: Any, spec: dict[str, Any], ident: str, params: str, attempt: int
             again = {"spec": spec, "ident": ident, "params": params, "attempt": attempt + 1}
             raise task.retry(args=(), kwargs=again, countdown=delay) from None
         outcome = Outcome.failed(ident, error, attempt)
+    except Exception as bug:  # a task cannot stop the run: the id gets its outcome anyway
+        log.error("bulk task %s: unexpected %s", ident, type(bug).__name__, exc_info=True)
+        sink.count("calls")
+        outcome = Outcome.crashed(ident, bug, attempt)
     else:
         sink.count("calls")
         if waited > 0.001:

@@ -58,6 +58,17 @@ class Outcome:
         return cls(ident, "error", _line(ident, "error", error=described), attempts)
 
     @classmethod
+    def crashed(cls, ident: str, error: BaseException, attempts: int = 1) -> Outcome:
+        """A bug (not a `CaudalError`) met where the run cannot stop for it (a Celery task):
+        the type only, as the message of an unexpected exception may hold anything."""
+        described = {
+            "type": type(error).__name__,
+            "message": "unexpected error (a bug in the connector or caudal): see the worker's log",
+            "retry": None,
+        }
+        return cls(ident, "error", _line(ident, "error", error=described), attempts)
+
+    @classmethod
     def from_line(cls, line: str) -> Outcome:
         """The outcome a sink stored (a resumed JSONL file's tail is adopted through this)."""
         value = json.loads(line)

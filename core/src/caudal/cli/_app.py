@@ -665,6 +665,11 @@ def bulk(
     try:
         _known(name)
         if engine is Engine.CELERY:
+            if setting or base_url:
+                raise ConfigurationError(
+                    "with --engine celery the workers read the connector's settings from "
+                    "their own environment: -s and --base-url would not reach them"
+                )
             summary = _bulk_celery(name, capability, input_file, out, broker, sandbox, **options)
         else:
             settings = {"max_attempts": 1, **_params(setting)}  # every retry is the engine's
