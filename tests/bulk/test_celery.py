@@ -105,8 +105,9 @@ def test_the_rate_limit_is_shared_by_the_workers(
     _, stderr = run.communicate(timeout=120)
     assert run.returncode == 0, stderr + out.read_text()[:2000]
     assert len(read_lines(out)) == n
-    # one window for both workers: R, plus at most one call per process across an edge
-    assert provider.arrivals.most_in_any_window(1.0) <= rate + len(workers)
+    # one window for both workers: R, plus the jitter margin of the embedded engine's test and
+    # one call per process across an edge (each worker alone at R would give about 2R)
+    assert provider.arrivals.most_in_any_window(1.0) <= rate + len(workers) + 1
 
 
 def test_a_killed_worker_loses_nothing_and_writes_nothing_twice(

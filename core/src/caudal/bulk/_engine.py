@@ -177,7 +177,6 @@ class _Run:
     def fill(self, source: Iterator[BulkInput]) -> bool:
         """Start calls up to the cap: due retries first, then fresh inputs. False once the
         source is exhausted."""
-        more = True
         while len(self.running) < self.concurrency:
             if self.delayed and self.delayed[0].due <= time.monotonic():
                 due = heapq.heappop(self.delayed)
@@ -190,7 +189,7 @@ class _Run:
                     self.start(item, 1)
             else:
                 break
-        return more
+        return True
 
     def finish(self, task: asyncio.Task[Result[Any] | Pending]) -> None:
         item, attempt = self.running.pop(task)
@@ -224,10 +223,7 @@ class _Run:
         more = True
         try:
             while True:
-                if more:
-                    more = self.fill(source)
-                else:
-                    self.fill(iter(()))
+                more = self.fill(source if more else iter(()))
                 if not self.running and not self.delayed and not more:
                     break
                 timeout = max(self.delayed[0].due - time.monotonic(), 0) if self.delayed else None

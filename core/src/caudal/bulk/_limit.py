@@ -90,8 +90,8 @@ class RateLimiter:
     leave at once; their arrivals at the provider then spread by network jitter, and a
     provider counting arrivals could see the next window's R land within the same second
     (measured on loopback: 14 arrivals in one second at R=10). Spaced calls keep the
-    provider's count at R, plus at most one call per process that jitter moves across the
-    edge of its window.
+    provider's count at R plus what the path's jitter moves across the edge of a window (a
+    call or two, measured on a loaded machine).
     """
 
     def __init__(self, limit: RateLimit, connector: str) -> None:
