@@ -74,6 +74,11 @@ def test_every_capability_of_every_connector_has_mapping_cases(
         "discovery: plugins imported by get('afc.cl')",
         "cli: caudal --help",
         "cli: caudal list",
+        "bulk ceiling: ",
+        "bulk rate limit R=",
+        "bulk peak memory, ",
+        "bulk celery, 2 workers",
+        "bulk kill and resume, ",
     ],
 )
 def test_case_ran(results: dict[str, dict[str, object]], prefix: str) -> None:
