@@ -114,3 +114,10 @@ def test_inputs_are_read_exactly_and_keep_their_ids(tmp_path: Path) -> None:
     assert item.id == "007" and str(item.params["amount"]) == "1.10"
     assert "amount" not in repr(item)
     assert BulkInput("x").params == {}
+
+
+def test_a_bug_in_a_task_is_recorded_by_type_never_by_message() -> None:
+    outcome = Outcome.crashed("x", KeyError("hunter2"))
+    line = json.loads(outcome.line)
+    assert (outcome.status, outcome.error_type) == ("error", "KeyError")
+    assert line["error"]["type"] == "KeyError" and "hunter2" not in outcome.line
