@@ -84,6 +84,31 @@ def test_killed_run_resumes_with_nothing_missing_twice_or_refetched(
         assert all(json.loads(line)["status"] == "ok" for line in out.read_text().splitlines())
 
 
+def test_the_provider_never_sees_more_than_the_rate(provider: Provider, tmp_path: Path) -> None:
+    # `caudal bulk` in a process of its own, so the provider (a thread of this process, idle
+    # but for it) stamps arrivals without competing with the client for the interpreter.
+    rate, n = 10, 35
+    source = write_jsonl(tmp_path / "in.jsonl", khipu_inputs([f"r{i}" for i in range(n)]))
+    args = ["--input", str(source), "--out", str(tmp_path / "out.jsonl"), "--json"]
+    done = subprocess.run(
+        _bulk(provider, *args, "--rate", str(rate), "--concurrency", "8"),
+        env=provider.env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert summary["ok"] == n
+    # The sender never exceeds R in any second (the window) and spaces its calls 1/R apart;
+    # what the provider sees adds the path's jitter: a margin of 2 calls, where a plain
+    # burst-then-wait window showed R + 4 and no limit at all 35.
+    assert len(provider.arrivals.times) == n
+    assert provider.arrivals.most_in_any_window(1.0) <= rate + 2
+    assert summary["rate_limit_waits"] > 0
+
+
 def test_failed_inputs_exit_7_and_a_bad_line_exits_2_before_any_call(
     provider: Provider, tmp_path: Path
 ) -> None:
