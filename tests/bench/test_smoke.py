@@ -77,7 +77,6 @@ def test_every_capability_of_every_connector_has_mapping_cases(
         "bulk ceiling: ",
         "bulk rate limit R=",
         "bulk peak memory, ",
-        "bulk celery, 2 workers",
         "bulk kill and resume, ",
     ],
 )
