@@ -253,7 +253,7 @@ def _celery(results: Results, url: str, work: Path, smoke: bool) -> None:
         try:
             _ready(celery_app(broker), len(workers))
             source = _write_inputs(work / "celery.jsonl", n)
-            job = Job("bench", "belvo.br", "balance", store=broker, rate=rate, max_attempts=2)
+            job = Job("bench", "belvo.br", "balance", rate=rate, max_attempts=2)
             with JsonlSink(work / "celery.out") as sink:
                 summary = run_on_celery(job, broker, read_jsonl(source), sink, stall_timeout=120)
         finally:

@@ -51,12 +51,13 @@ must exceed the longest call plus the longest retry countdown, or a live task is
 @dataclass(frozen=True)
 class Job:
     """What every task of a run needs to know (no secret: settings come from the worker's
-    environment)."""
+    environment). `store` and `rate_storage` default to the broker's own Redis, which the
+    workers know already: a broker URL with a password never travels in a message."""
 
     job: str
     connector: str
     capability: str
-    store: str
+    store: str | None = None
     rate: float | None = None
     rate_storage: str | None = None
     max_attempts: int = 5
@@ -131,10 +132,10 @@ def _limiter(limit: RateLimit, connector: str) -> RateLimiter:
     return RateLimiter(limit, connector)
 
 
-async def _attempt(job: Job, params: dict[str, Any]) -> tuple[Any, float]:
+async def _attempt(job: Job, store: str, params: dict[str, Any]) -> tuple[Any, float]:
     waited = 0.0
     if job.rate is not None:
-        storage = job.rate_storage or job.store
+        storage = job.rate_storage or store
         waited = await _limiter(RateLimit(job.rate, storage=storage), job.connector).acquire(params)
     return await _connector(job.connector).acall(job.capability, params), waited
 
@@ -142,11 +143,12 @@ async def _attempt(job: Job, params: dict[str, Any]) -> tuple[Any, float]:
 def _call(task: Any, spec: dict[str, Any], ident: str, params: str, attempt: int = 1) -> str:
     """One input's call: its outcome stored once, or a Celery retry as the error advises."""
     job = Job(**spec)
-    sink = _sink(job.store, job.job)
+    store = job.store or str(task.app.conf.broker_url)
+    sink = _sink(store, job.job)
     if sink.completed(ident):
         return "already done"
     try:
-        result, waited = _loop().run_until_complete(_attempt(job, load_json(params)))
+        result, waited = _loop().run_until_complete(_attempt(job, store, load_json(params)))
         outcome = Outcome.ok(ident, result, attempt)
     except CaudalError as error:
         sink.count("calls")
@@ -203,8 +205,9 @@ def run_on_celery(
     """
     app = celery_app(broker)
     if job.rate is not None:  # a wrong rate or storage fails here, not once per input
-        RateLimiter(RateLimit(job.rate, storage=job.rate_storage or job.store), job.connector)
-    store = RedisSink(job.store, job.job)
+        storage = job.rate_storage or job.store or broker
+        RateLimiter(RateLimit(job.rate, storage=storage), job.connector)
+    store = RedisSink(job.store or broker, job.job)
     try:
         if store.has_data() and not resume:
             raise ConfigurationError("this job already has queued work: resume it (--resume)")

@@ -116,7 +116,6 @@ def run_celery(
         job=job_id(name, capability, str(out.resolve())),
         connector=name,
         capability=capability,
-        store=broker,
         rate=rate,
         max_attempts=max_attempts,
     )
