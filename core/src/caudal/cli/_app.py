@@ -612,7 +612,10 @@ def bulk(
         float | None,
         typer.Option(help="At most this many calls per second to the provider.", min=0.0001),
     ] = None,
-    concurrency: Annotated[int, typer.Option(help="Calls in flight at most.", min=1)] = 8,
+    concurrency: Annotated[
+        int,
+        typer.Option(help="Calls in flight at most (local engine; workers set their own).", min=1),
+    ] = 8,
     max_attempts: Annotated[
         int, typer.Option(help="Attempts per input, retried by the error's advice.", min=1)
     ] = 5,
