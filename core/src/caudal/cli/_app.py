@@ -656,7 +656,7 @@ def bulk(
     Exit codes: 0 every input ok, 2 usage or configuration, 7 some inputs ended in an error or
     a challenge, 8 interrupted (rerun with --resume).
     """
-    from ._bulk import print_summary
+    from ._bulk import celery_command, local_command, print_summary
 
     console = None if json_output or not _err().is_terminal else _err()
     options: dict[str, Any] = {
@@ -673,12 +673,12 @@ def bulk(
                     "with --engine celery the workers read the connector's settings from "
                     "their own environment: -s and --base-url would not reach them"
                 )
-            summary = _bulk_celery(name, capability, input_file, out, broker, sandbox, **options)
+            summary = celery_command(name, capability, input_file, out, broker, sandbox, **options)
         else:
             settings = {"max_attempts": 1, **_params(setting)}  # every retry is the engine's
             if base_url:
                 settings["base_url"] = base_url
-            summary = _bulk_local(
+            summary = local_command(
                 name, capability, input_file, out, settings, sandbox, concurrency, **options
             )
     except CaudalError as exc:
@@ -690,56 +690,6 @@ def bulk(
     print_summary(summary, json_output)
     if summary.done != summary.ok:
         raise typer.Exit(int(ExitCode.BULK_INCOMPLETE))
-
-
-def _bulk_local(
-    name: str,
-    capability: str,
-    input_file: Path,
-    out: Path,
-    settings: dict[str, Any],
-    sandbox: bool,
-    concurrency: int,
-    **options: Any,
-) -> Any:
-    from ._bulk import run_local
-
-    with _sandbox(sandbox) as running:
-        defaults: dict[str, Any] = {}
-        if running is not None:
-            settings = {**running.settings(name), **settings}
-            defaults = running.call_params(name, capability)
-        with default_registry.get(name, **settings) as conn:
-            return run_local(
-                conn,
-                capability,
-                input_file,
-                out,
-                defaults=defaults,
-                concurrency=concurrency,
-                **options,
-            )
-
-
-def _bulk_celery(
-    name: str,
-    capability: str,
-    input_file: Path,
-    out: Path,
-    broker: str | None,
-    sandbox: bool,
-    **options: Any,
-) -> Any:
-    from ._bulk import run_celery
-
-    if broker is None:
-        raise ConfigurationError(f"--engine celery needs --broker redis://... (or {BROKER})")
-    if sandbox:
-        raise ConfigurationError(
-            "--sandbox starts emulators in this process, which the workers cannot reach: run "
-            "caudal sandbox serve and point the workers at it"
-        )
-    return run_celery(name, capability, input_file, out, broker=broker, **options)
 
 
 @app.command()

@@ -11,13 +11,22 @@ from typing import TYPE_CHECKING, Any
 
 from ..bulk import BulkInput, RateLimit, Retries, Summary, count_inputs, open_sink, read_jsonl
 from ..bulk import run as run_bulk
+from ..errors import ConfigurationError
 
 if TYPE_CHECKING:
     from rich.console import Console
 
     from ..connector import Connector
 
-__all__ = ["inputs_with_defaults", "print_summary", "progress", "run_celery", "run_local"]
+__all__ = [
+    "celery_command",
+    "inputs_with_defaults",
+    "local_command",
+    "print_summary",
+    "progress",
+    "run_celery",
+    "run_local",
+]
 
 
 def inputs_with_defaults(path: Path, defaults: dict[str, Any]) -> Iterator[BulkInput]:
@@ -138,3 +147,56 @@ def print_summary(summary: Summary, json_output: bool) -> None:
         f"{data['calls']} calls in {data['elapsed_seconds']:.1f}s ({data['achieved_rate']:.2f}/s)"
         f", {data['retries']} retries, {data['rate_limit_waits']} waits for the rate limit\n"
     )
+
+
+def local_command(
+    name: str,
+    capability: str,
+    input_file: Path,
+    out: Path,
+    settings: dict[str, Any],
+    sandbox: bool,
+    concurrency: int,
+    **options: Any,
+) -> Summary:
+    """`caudal bulk` with the embedded engine (the sandbox's settings and parameters first)."""
+    from .. import registry as default_registry
+    from ._app import _sandbox
+
+    with _sandbox(sandbox) as running:
+        defaults: dict[str, Any] = {}
+        if running is not None:
+            settings = {**running.settings(name), **settings}
+            defaults = running.call_params(name, capability)
+        with default_registry.get(name, **settings) as conn:
+            return run_local(
+                conn,
+                capability,
+                input_file,
+                out,
+                defaults=defaults,
+                concurrency=concurrency,
+                **options,
+            )
+
+
+def celery_command(
+    name: str,
+    capability: str,
+    input_file: Path,
+    out: Path,
+    broker: str | None,
+    sandbox: bool,
+    **options: Any,
+) -> Summary:
+    """`caudal bulk --engine celery`: what cannot reach the workers is refused first."""
+    from ._app import BROKER
+
+    if broker is None:
+        raise ConfigurationError(f"--engine celery needs --broker redis://... (or {BROKER})")
+    if sandbox:
+        raise ConfigurationError(
+            "--sandbox starts emulators in this process, which the workers cannot reach: run "
+            "caudal sandbox serve and point the workers at it"
+        )
+    return run_celery(name, capability, input_file, out, broker=broker, **options)
