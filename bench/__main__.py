@@ -1,4 +1,4 @@
-"""`python -m bench [--smoke] [--only mapping,calls,startup,streaming] [--out PATH]`."""
+"""`python -m bench [--smoke] [--only mapping,calls,startup,streaming,bulk] [--out PATH]`."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ._core import Results, machine
 
-SUITES = ("mapping", "calls", "startup", "streaming")
+SUITES = ("mapping", "calls", "startup", "streaming", "bulk")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -53,6 +53,11 @@ def main(argv: list[str] | None = None) -> int:
 
         print("start-up", flush=True)
         startup.run(results, smoke=smoke)
+    if "bulk" in chosen:
+        from . import bulk
+
+        print("bulk", flush=True)
+        bulk.run(results, smoke=smoke)
 
     meta = {
         "machine": machine(),

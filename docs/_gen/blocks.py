@@ -238,7 +238,7 @@ class Blocks:
         return table(["setting", "type", "default", "meaning"], rows)
 
     def exit_codes(self) -> str:
-        from caudal.cli._app import HINTS
+        from caudal.cli._app import HINTS, OUTCOMES
 
         rows = [
             ["`0`", "", "success"],
@@ -256,6 +256,7 @@ class Blocks:
             [code(int(exit_code)), named(error), cell(hint)]
             for error, exit_code, hint in sorted(HINTS, key=lambda h: int(h[1]))
         ]
+        rows += [[code(int(exit_code)), "", cell(hint)] for exit_code, hint in OUTCOMES]
         return table(["exit code", "error", "hint printed"], rows)
 
     # -- `caudal new` -------------------------------------------------------------------------

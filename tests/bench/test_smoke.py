@@ -75,6 +75,10 @@ def test_every_capability_of_every_connector_has_mapping_cases(
         "cli: caudal --help",
         "cli: caudal list",
         "streaming belvo.br transactions: peak memory",
+        "bulk ceiling: ",
+        "bulk rate limit R=",
+        "bulk peak memory, ",
+        "bulk kill and resume, ",
     ],
 )
 def test_case_ran(results: dict[str, dict[str, object]], prefix: str) -> None:

@@ -134,7 +134,18 @@ def test_unknown_connector_is_a_usage_error(toy_env: dict[str, str]) -> None:
 
 
 @pytest.mark.parametrize(
-    "command", [[], ["fetch"], ["resume"], ["list"], ["doctor"], ["sandbox", "serve"], ["about"]]
+    "command",
+    [
+        [],
+        ["fetch"],
+        ["resume"],
+        ["list"],
+        ["doctor"],
+        ["sandbox", "serve"],
+        ["about"],
+        ["bulk"],
+        ["worker"],
+    ],
 )
 def test_help_shows_an_example(toy_env: dict[str, str], command: list[str]) -> None:
     done = caudal(toy_env, *command, "--help")

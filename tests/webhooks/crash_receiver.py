@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from caudal import Registry
-from caudal.webhooks import App, Delivery, SQLiteStore, TicketState
+from caudal.webhooks import App, Delivery, PendingStore, RedisStore, SQLiteStore, TicketState
 
 from ..core.toy import ToyAsyncConnector
 
@@ -41,18 +41,34 @@ def journal(line: str) -> None:
         os.fsync(out.fileno())
 
 
-class FreezingStore(SQLiteStore):
-    """The real store, with the crash points around its claim and finish."""
+class _Freezing:
+    """The crash points around a real store's claim and finish."""
 
     def claim(self, nonce: str, body: bytes, now: datetime, lease_until: datetime) -> str | None:
         stop_here("before-claim")
-        return super().claim(nonce, body, now, lease_until)
+        return super().claim(nonce, body, now, lease_until)  # type: ignore[misc, no-any-return]
 
     def finish(self, nonce: str, token: str, state: TicketState) -> bool:
         stop_here("after-handler")
-        done = super().finish(nonce, token, state)
+        done: bool = super().finish(nonce, token, state)  # type: ignore[misc]
         stop_here("after-finish")
         return done
+
+
+class FreezingStore(_Freezing, SQLiteStore):
+    """The SQLite store, freezing at the crash points."""
+
+
+class FreezingRedisStore(_Freezing, RedisStore):
+    """The Redis store, freezing at the crash points."""
+
+
+def store(where: str) -> PendingStore:
+    """`redis://...#prefix` for the Redis store, else a SQLite file."""
+    if where.startswith("redis://"):
+        url, _, prefix = where.partition("#")
+        return FreezingRedisStore(url, prefix=prefix)
+    return FreezingStore(where)
 
 
 def handler(delivery: Delivery) -> None:
@@ -69,7 +85,7 @@ def make_app() -> object:
         secret=SECRET,
         public_url="http://127.0.0.1/hooks",
         handler=handler,
-        store=FreezingStore(os.environ["CAUDAL_CRASH_DB"]),
+        store=store(os.environ["CAUDAL_CRASH_DB"]),
         registry=Registry.of(ToyAsyncConnector),
         lease=timedelta(seconds=float(os.environ.get("CAUDAL_CRASH_LEASE", "1"))),
     ).asgi

@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,9 +25,10 @@ import pytest
 
 from caudal import Pending, Registry
 from caudal.sandbox import Sandbox, serve
-from caudal.webhooks import App, SQLiteStore, Ticket, TicketState
+from caudal.webhooks import App, PendingStore, RedisStore, SQLiteStore, Ticket, TicketState
 
 from ..core.toy import ToyAsyncConnector
+from ..redis_server import redis_server
 from . import crash_receiver, retrying_provider
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -61,6 +63,8 @@ class Receiver:
     workdir: Path
     port: int
     process: subprocess.Popen[bytes] | None = None
+    db: str = ""
+    """Where the store is: a SQLite file in `workdir` unless a `redis://...#prefix`."""
 
     @property
     def marker(self) -> Path:
@@ -76,7 +80,7 @@ class Receiver:
             "CAUDAL_CRASH_AT": step,
             "CAUDAL_CRASH_MARKER": str(self.marker),
             "CAUDAL_CRASH_JOURNAL": str(self.journal),
-            "CAUDAL_CRASH_DB": str(self.workdir / "hooks.sqlite3"),
+            "CAUDAL_CRASH_DB": self.db or str(self.workdir / "hooks.sqlite3"),
             "CAUDAL_CRASH_LEASE": "1",
         }
         command = [sys.executable, "-m", "uvicorn", "--factory"]
@@ -134,12 +138,23 @@ class Tally:
     reruns: int
 
 
-def crash_run(provider: Sandbox, workdir: Path, kill_point: str) -> Tally:
-    """One run: OPERATIONS requests, a kill at `step`, a restart; then count the hand-overs."""
+def crash_run(
+    provider: Sandbox, workdir: Path, kill_point: str, redis_url: str | None = None
+) -> Tally:
+    """One run: OPERATIONS requests, a kill at `step`, a restart; then count the hand-overs.
+
+    With `redis_url`, the receiver and this process share a `RedisStore` instead of a file.
+    """
     step, _, no_retry = kill_point.partition("/")
-    receiver = Receiver(workdir, free_port())
+    store: PendingStore
+    if redis_url is None:
+        receiver = Receiver(workdir, free_port())
+        store = SQLiteStore(workdir / "hooks.sqlite3")
+    else:
+        prefix = f"crash:{uuid.uuid4().hex}"
+        receiver = Receiver(workdir, free_port(), db=f"{redis_url}#{prefix}")
+        store = RedisStore(redis_url, prefix=prefix)
     registry = Registry.of(ToyAsyncConnector)
-    store = SQLiteStore(workdir / "hooks.sqlite3")
     requester = App(
         secret=crash_receiver.SECRET,
         public_url=f"http://127.0.0.1:{receiver.port}",
@@ -197,7 +212,7 @@ def crash_run(provider: Sandbox, workdir: Path, kill_point: str) -> Tally:
     return Tally(len(operations), lost, doubled, reruns)
 
 
-def _state(store: SQLiteStore, ticket: Ticket) -> TicketState:
+def _state(store: PendingStore, ticket: Ticket) -> TicketState:
     found = store.get(ticket.nonce)
     assert found is not None
     return found.state
@@ -218,6 +233,25 @@ def test_a_killed_receiver_loses_nothing_and_doubles_nothing(
     assert (lost, doubled) == (0, 0)
     if step.startswith(("in-handler", "after-handler")):
         assert reruns >= RUNS  # the killed hand-over ran again in every run
+
+
+@pytest.fixture(scope="module")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with redis_server(tmp_path_factory.mktemp("redis")) as url:
+        yield url
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("step", STEPS if RUNS > 1 else ["after-handler/no-retry"])
+def test_receivers_sharing_a_redis_store_lose_nothing_and_double_nothing(
+    provider: Sandbox, redis_url: str, tmp_path: Path, step: str
+) -> None:
+    """The same kills with the tickets in Redis: in the suite, the step where the receiver's
+    own sweep must re-deliver a stranded claim; every step, RUNS times, under `make crash`."""
+    tallies = [crash_run(provider, _fresh(tmp_path, i), step, redis_url) for i in range(RUNS)]
+    assert (sum(t.lost for t in tallies), sum(t.doubled for t in tallies)) == (0, 0)
+    if step.startswith(("in-handler", "after-handler")):
+        assert sum(t.reruns for t in tallies) >= RUNS
 
 
 def _fresh(root: Path, i: int) -> Path:

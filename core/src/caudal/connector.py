@@ -20,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 from . import capabilities as _capabilities
 from ._explain import problems
 from ._methods import CapabilityMethods
+from ._telemetry import call_span
 from .capabilities import CAPABILITIES, DESCRIPTORS, PROJECT
 from .errors import (
     CaudalError,
@@ -343,12 +344,13 @@ class Connector(CapabilityMethods):
         )
         runner = self._runners()[0]
         read = self._reader(operation, call)
-        if operation.next_page is None or callback_url is not None:
-            return runner.run(request, read, call)
-        from .runtime._pages import gather, pages
+        with call_span(self.name, capability):
+            if operation.next_page is None or callback_url is not None:
+                return runner.run(request, read, call)
+            from .runtime._pages import gather, pages
 
-        deadline = time.monotonic() + self.settings.deadline  # one for every page of the call
-        return gather(list(pages(runner, operation, request, read, call, deadline)))
+            deadline = time.monotonic() + self.settings.deadline  # one for every page
+            return gather(list(pages(runner, operation, request, read, call, deadline)))
 
     @_adetaching
     async def acall(
@@ -365,13 +367,14 @@ class Connector(CapabilityMethods):
         )
         runner = self._runners()[1]
         read = self._reader(operation, call)
-        if operation.next_page is None or callback_url is not None:
-            return await runner.run(request, read, call)
-        from .runtime._pages import apages, gather
+        with call_span(self.name, capability):
+            if operation.next_page is None or callback_url is not None:
+                return await runner.run(request, read, call)
+            from .runtime._pages import apages, gather
 
-        deadline = time.monotonic() + self.settings.deadline  # one for every page of the call
-        walk = apages(runner, operation, request, read, call, deadline)
-        return gather([page async for page in walk])
+            deadline = time.monotonic() + self.settings.deadline  # one for every page
+            walk = apages(runner, operation, request, read, call, deadline)
+            return gather([page async for page in walk])
 
     @_detaching_iter
     def pages(
@@ -484,7 +487,8 @@ class Connector(CapabilityMethods):
         """Answer a multi-factor challenge with the end user's token and get the data."""
         operation, call, request = self._resume(challenge, token, keep_raw)
         read = self._reader(operation, call)
-        return self._result(self._runners()[0].run(request, read, call), call)
+        with call_span(self.name, challenge.capability):
+            return self._result(self._runners()[0].run(request, read, call), call)
 
     @_adetaching
     async def aresume(
@@ -493,7 +497,8 @@ class Connector(CapabilityMethods):
         """Async twin of `resume`."""
         operation, call, request = self._resume(challenge, token, keep_raw)
         read = self._reader(operation, call)
-        return self._result(await self._runners()[1].run(request, read, call), call)
+        with call_span(self.name, challenge.capability):
+            return self._result(await self._runners()[1].run(request, read, call), call)
 
     def _result(self, outcome: Result[Any] | Pending, call: Call[Any]) -> Result[Any]:
         if not isinstance(outcome, Result):

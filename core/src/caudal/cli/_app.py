@@ -1,4 +1,4 @@
-"""Commands: list, about, doctor, fetch, resume, sandbox serve, demo, new."""
+"""Commands: list, about, doctor, fetch, resume, bulk, sandbox serve, demo, new."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
-from enum import IntEnum
+from enum import IntEnum, StrEnum
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -38,7 +38,8 @@ app = typer.Typer(
     help="Latin-American open-finance APIs as one canonical, exact data model.\n\n"
     "Exit codes: 0 ok, 1 doctor or demo found a broken plugin or a failed step, 2 usage or "
     "configuration, 3 provider error, 4 challenge required, 5 mapping error, 6 transport "
-    "error, 7 a bug in caudal or a connector plugin.",
+    "error, 7 a bug in caudal or a connector plugin, 8 bulk finished with failed or "
+    "challenged inputs, 9 bulk interrupted.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -79,6 +80,26 @@ class ExitCode(IntEnum):
     MAPPING = 5
     TRANSPORT = 6
     BUG = 7
+    BULK_INCOMPLETE = 8
+    INTERRUPTED = 9
+
+
+BROKER = "CAUDAL_BROKER_URL"
+"""The environment variable naming the celery engine's Redis broker."""
+
+
+class Engine(StrEnum):
+    """Where `caudal bulk` runs the calls."""
+
+    LOCAL = "local"
+    CELERY = "celery"
+
+
+class Pool(StrEnum):
+    """How `caudal worker` runs tasks."""
+
+    SOLO = "solo"
+    PREFORK = "prefork"
 
 
 class UnknownConnector(ConfigurationError):
@@ -122,6 +143,17 @@ HINTS: list[tuple[type[CaudalError], ExitCode, str]] = [
     ),
     (CaudalError, ExitCode.USAGE, "see --help"),
 ]
+
+
+OUTCOMES: list[tuple[ExitCode, str]] = [
+    (
+        ExitCode.BULK_INCOMPLETE,
+        "`caudal bulk`: every input has its outcome, but some ended in an error or a "
+        "challenge; see the output file and the summary",
+    ),
+    (ExitCode.INTERRUPTED, "`caudal bulk` was interrupted: rerun it with --resume"),
+]
+"""Exit codes that are not an error of the command itself (the exit-code table lists them)."""
 
 
 def _show(outcome: Result[Any] | Pending, json_output: bool) -> None:
@@ -601,6 +633,146 @@ def _read_challenge(source: str) -> Challenge:
         raise ConfigurationError(
             f"{source} does not hold a challenge (the JSON `caudal fetch` printed with exit code 4)"
         ) from None
+
+
+@app.command()
+def bulk(
+    name: Annotated[str, typer.Argument(help="Connector name, e.g. afc.cl")],
+    capability: Annotated[str, typer.Argument(help="balance, contributions or loans")],
+    input_file: Annotated[
+        Path, typer.Option("--input", help='JSONL file, one {"id": ..., "params": {...}} a line.')
+    ],
+    out: Annotated[
+        Path, typer.Option("--out", help="Outcomes: a .jsonl file or a .sqlite database.")
+    ],
+    rate: Annotated[
+        float | None,
+        typer.Option(help="At most this many calls per second to the provider.", min=0.0001),
+    ] = None,
+    concurrency: Annotated[
+        int,
+        typer.Option(help="Calls in flight at most (local engine; workers set their own).", min=1),
+    ] = 8,
+    max_attempts: Annotated[
+        int, typer.Option(help="Attempts per input, retried by the error's advice.", min=1)
+    ] = 5,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Continue a killed run: skip what --out holds.")
+    ] = False,
+    setting: Annotated[
+        list[str],
+        typer.Option("--setting", "-s", help="Connector setting key=value (repeatable)."),
+    ] = [],  # noqa: B006
+    base_url: Annotated[str | None, typer.Option(help="Provider base URL.")] = None,
+    sandbox: Annotated[
+        bool, typer.Option("--sandbox", help="Start the built-in emulators and talk to them.")
+    ] = False,
+    engine: Annotated[
+        Engine,
+        typer.Option(
+            help="local: asyncio in this process; celery: tasks for `caudal worker` processes."
+        ),
+    ] = Engine.LOCAL,
+    broker: Annotated[
+        str | None,
+        typer.Option(help="Redis URL of the celery engine's broker and job store.", envvar=BROKER),
+    ] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    debug: Debug = False,
+) -> None:
+    """Run one capability over every input of a JSONL file, within a rate limit, writing one
+    outcome per input id; a killed run continues with --resume.
+
+    Settings come from the environment as for `caudal fetch`; every retry is the engine's
+    (the connector's own max_attempts is 1 unless set with -s).
+
+    \b
+    Example: caudal bulk afc.cl balance --input accounts.jsonl --out balances.jsonl \\
+               --rate 5 --concurrency 16
+
+    Exit codes: 0 every input ok, 2 usage or configuration, 7 some inputs ended in an error or
+    a challenge, 8 interrupted (rerun with --resume).
+    """
+    from ._bulk import celery_command, local_command, print_summary
+
+    console = None if json_output or not _err().is_terminal else _err()
+    options: dict[str, Any] = {
+        "rate": rate,
+        "max_attempts": max_attempts,
+        "resume": resume,
+        "console": console,
+    }
+    try:
+        _known(name)
+        if engine is Engine.CELERY:
+            if setting or base_url:
+                raise ConfigurationError(
+                    "with --engine celery the workers read the connector's settings from "
+                    "their own environment: -s and --base-url would not reach them"
+                )
+            summary = celery_command(name, capability, input_file, out, broker, sandbox, **options)
+        else:
+            settings = {"max_attempts": 1, **_params(setting)}  # every retry is the engine's
+            if base_url:
+                settings["base_url"] = base_url
+            summary = local_command(
+                name, capability, input_file, out, settings, sandbox, concurrency, **options
+            )
+    except CaudalError as exc:
+        raise _fail(exc, debug) from None
+    except KeyboardInterrupt:
+        _err().print("[bold red]interrupted:[/] what was written stays written")
+        _err().print(f"[dim]hint: {_escape(OUTCOMES[1][1])}[/]")
+        raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+    print_summary(summary, json_output)
+    if summary.done != summary.ok:
+        raise typer.Exit(int(ExitCode.BULK_INCOMPLETE))
+
+
+@app.command()
+def worker(
+    broker: Annotated[
+        str, typer.Option(help="Redis URL of the broker and job store.", envvar=BROKER)
+    ],
+    concurrency: Annotated[int, typer.Option(help="Tasks at once (prefork pool).", min=1)] = 1,
+    pool: Annotated[
+        Pool,
+        typer.Option(
+            help="solo: one task at a time in this process; prefork: --concurrency processes."
+        ),
+    ] = Pool.SOLO,
+    node: Annotated[
+        str | None, typer.Option("--name", help="Worker node name (default celery@HOST).")
+    ] = None,
+) -> None:
+    """Run a Celery worker for `caudal bulk --engine celery` jobs on this broker.
+
+    Connector settings come from this process's environment, as for `caudal fetch`.
+
+    \b
+    Example: caudal worker --broker redis://127.0.0.1:6379/0
+    """
+    try:
+        from ..bulk import celery_app
+        from ..bulk._celery import QUEUE
+
+        application = celery_app(broker)
+    except CaudalError as exc:
+        raise _fail(exc, False) from None
+    named = [f"--hostname={node}"] if node else []
+    application.worker_main(
+        [
+            "worker",
+            *named,
+            f"--pool={pool.value}",
+            f"--concurrency={concurrency}",
+            "-Q",
+            QUEUE,
+            "--loglevel=INFO",
+            "--without-gossip",
+            "--without-mingle",
+        ]
+    )
 
 
 @sandbox_app.command("serve")

@@ -8,6 +8,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
+from .._telemetry import retried
 from ..errors import CaudalError, RetryAdvice, TransportError
 from ..settings import ConnectorSettings
 
@@ -86,6 +87,7 @@ class Attempts:
             return None
         if delay >= self.remaining():
             return None
+        retried(error.connector, error.capability)
         kind = "transport" if isinstance(error, TransportError) else "provider"
         log.info(
             "retrying %s %s in %.2fs (attempt %d of %d) after %s error: %s",
