@@ -314,7 +314,8 @@ class RawLedgerEntry(BaseModel):
 
     account: str
     branch: str
-    amount_minor: Annotated[int, Field(ge=0)]
+    amount_minor: Annotated[int, Field(ge=0, lt=10**32)]
+    """Bounded as caudal bounds every amount (`caudal.model.MAX_INTEGER_DIGITS`)."""
     units: ExactDecimal
     currency: CurrencyCode
     direction: Literal["CR", "DR"]

@@ -224,15 +224,13 @@ def _bounds(meta: list[Any]) -> tuple[Decimal | None, Decimal | None]:
         if getattr(m, "ge", None) is not None:
             low = Decimal(str(m.ge))
         if getattr(m, "gt", None) is not None:
-            low = (
-                Decimal(str(m.gt)) + 1 if isinstance(m.gt, int) else Decimal(str(m.gt)).next_plus()
-            )
+            # Decimal(int) is exact; Decimal arithmetic rounds to 28 digits (10**32 - 1 would
+            # come back as 10**32).
+            low = Decimal(m.gt + 1) if isinstance(m.gt, int) else Decimal(str(m.gt)).next_plus()
         if getattr(m, "le", None) is not None:
             high = Decimal(str(m.le))
         if getattr(m, "lt", None) is not None:
-            high = (
-                Decimal(str(m.lt)) - 1 if isinstance(m.lt, int) else Decimal(str(m.lt)).next_minus()
-            )
+            high = Decimal(m.lt - 1) if isinstance(m.lt, int) else Decimal(str(m.lt)).next_minus()
     return low, high
 
 
