@@ -56,7 +56,11 @@ from caudal import (
 
 from .errors import error_for
 from .mapping import BALANCE_PROVENANCE, read_balances
-from .mapping_ofda import next_link, read_accounts, read_transactions
+from .mapping_ofda import (
+    next_link,
+    read_accounts,
+    read_transactions,
+)
 from .raw import BalancesRequest, RawResumeRequest
 from .raw_ofda import AccountsQuery, AccountsRequest, TransactionsQuery, TransactionsRequest
 from .settings import BelvoSettings
