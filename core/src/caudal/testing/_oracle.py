@@ -19,7 +19,7 @@ from pydantic import BaseModel
 
 from ..model import minor_units, normalize_tax_id
 from ..model._party import TaxScheme
-from ..provenance import Map, Provenance, tokens
+from ..provenance import Map, Provenance, spell, tokens
 from ._paths import MISSING, Concrete, occurrences, spell_concrete, wild_indices
 
 __all__ = ["Expect", "check_body", "expectations", "get", "raw_items"]
@@ -273,7 +273,7 @@ def _compare(
 ) -> str | None:
     found = occurrences(record, target)
     got = {wild_indices(path, target): (path, value) for path, value in found}
-    where = f"{name}.{'.'.join(target).replace('.*', '[*]')}"
+    where = f"{name}.{spell(target)}"
     paired = len(next(iter(wanted), ()))
     if target.count("*") > paired:
         # The target's further `[*]` reach every element: each element gets its source's value.
