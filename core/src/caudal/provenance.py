@@ -32,8 +32,8 @@ Paths: `$.a.b[*]` is absolute (from the body's root); anything else is relative 
 item. `[*]` in a source pairs, in order, with the `[*]` of its target (`Details[*].Amount` ->
 `breakdown[*].amount`); a target's further `[*]` reach every element (`id` ->
 `balances[*].account_id`). A target step `[key=value]` is the element of a list whose `key` is
-`value` (`balances[provider_kind=current].amount`); no such element reads as null. A target starting with `result.` is a field of the `Result`
-(`result.operation_id`).
+`value` (`balances[provider_kind=current].amount`); no such element reads as null. A target
+starting with `result.` is a field of the `Result` (`result.operation_id`).
 """
 
 from __future__ import annotations

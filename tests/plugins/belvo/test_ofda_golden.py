@@ -26,6 +26,7 @@ META = {
     "raw": None,
 }
 
+
 def _dumped(result: Any) -> dict[str, Any]:
     data: dict[str, Any] = result.model_dump(mode="json")
     data.pop("fetched_at")

@@ -88,9 +88,7 @@ def _word(value: Any) -> Any:
 def wild_indices(path: Concrete, pattern: Pattern) -> tuple[int, ...]:
     """The indices of a concrete path at the pattern's `*` steps (a `key=value` step's index
     is not one: it names a single element)."""
-    return tuple(
-        c for p, c in zip(pattern, path, strict=False) if p == "*" and isinstance(c, int)
-    )
+    return tuple(c for p, c in zip(pattern, path, strict=False) if p == "*" and isinstance(c, int))
 
 
 def matches(pattern: Pattern, path: Concrete) -> bool:
@@ -147,7 +145,7 @@ def spell_concrete(path: Sequence[str | int]) -> str:
     """`("Data", "Balance", 0, "Amount")` -> `$.Data.Balance[0].Amount`."""
     out = "$"
     for part in path:
-        out += f"[{part}]" if isinstance(part, int) else f".{part}"
+        out += f"[{part}]" if isinstance(part, int) or "=" in part else f".{part}"
     return out
 
 
