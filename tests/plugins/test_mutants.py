@@ -2,6 +2,7 @@
 
 Each mutant of the core's catalogue (tests/core/mutants.py) is applied to the real mapping of
 afc.cl balance and contributions, bancosecurity.cl balance and loans, and belvo.br balance,
+accounts and transactions,
 and the conformance suite each plugin's tests build (same bodies, same settings, same example
 counts) must fail a declaration-driven property: conservation, perturbation, scale, sign and
 kind, or nulls. The golden examples and the plugins' hand-written tests are not counted.
@@ -106,5 +107,7 @@ def test_every_capability_of_the_bundled_plugins_is_covered() -> None:
         ("afc.cl", "contributions"),
         ("bancosecurity.cl", "balance"),
         ("bancosecurity.cl", "loans"),
+        ("belvo.br", "accounts"),
         ("belvo.br", "balance"),
+        ("belvo.br", "transactions"),
     }

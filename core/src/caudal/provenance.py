@@ -30,8 +30,10 @@ down, and a wrong figure fails a property that names the raw field and its targe
 
 Paths: `$.a.b[*]` is absolute (from the body's root); anything else is relative to the raw
 item. `[*]` in a source pairs, in order, with the `[*]` of its target (`Details[*].Amount` ->
-`breakdown[*].amount`). A target starting with `result.` is a field of the `Result`
-(`result.operation_id`).
+`breakdown[*].amount`); a target's further `[*]` reach every element (`id` ->
+`balances[*].account_id`). A target step `[key=value]` is the element of a list whose `key` is
+`value` (`balances[provider_kind=current].amount`); no such element reads as null. A target
+starting with `result.` is a field of the `Result` (`result.operation_id`).
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ __all__ = [
     "as_is",
     "constant",
     "declared",
+    "derived",
     "ignored",
     "kind",
     "money",
@@ -70,7 +73,10 @@ def spell(parts: Iterable[str]) -> str:
     """The inverse of `tokens`, without the leading `$`: `Data.Balance[*].Amount`."""
     out = ""
     for part in parts:
-        out += "[*]" if part == "*" else (f".{part}" if out else part)
+        if part == "*" or "=" in part:
+            out += "[*]" if part == "*" else f"[{part}]"
+        else:
+            out += f".{part}" if out else part
     return out
 
 
@@ -95,11 +101,13 @@ class Map:
     target: str
     """The record field (`amount`, `breakdown[*].amount`, `employer.tax_id`, `result.x`)."""
     transform: str
-    """`as is`, `money`, `kind`, `tax id` or `constant`."""
+    """`as is`, `money`, `kind`, `tax id`, `constant` or `derived`."""
     record: int | None = None
     """Which record of the raw item's records (0-based); None: every one of them."""
     currency: str | None = None
     currency_from: str | None = None
+    currency_else: str | None = None
+    """Where the currency is read when `currency_from` is null or absent."""
     minor_units: bool = False
     sign: Sign | None = None
     table: Mapping[str, Any] = field(default_factory=dict)
@@ -110,10 +118,17 @@ class Map:
     optional: str | None = None
     """A raw path that may be null or absent; the target is then `when_null`."""
     when_null: Any = None
+    how: str | None = None
+    """A derived value's rule, in words."""
 
     def inputs(self) -> tuple[str, ...]:
         """Every raw path this value is computed from."""
-        found = [self.source, self.currency_from, self.sign.field if self.sign else None]
+        found = [
+            self.source,
+            self.currency_from,
+            self.currency_else,
+            self.sign.field if self.sign else None,
+        ]
         return tuple(p for p in found if p)
 
     def describe(self) -> str:
@@ -124,6 +139,8 @@ class Map:
                 if self.currency
                 else f"currency from {self.currency_from}"
             )
+            if self.currency_else:
+                where += f", else from {self.currency_else}"
             text = f"money, {where}"
             if self.minor_units:
                 text += ", integer minor units divided by 10^(ISO 4217 exponent)"
@@ -137,6 +154,8 @@ class Map:
             return f"tax id ({_word(self.value)}), normalized, check digit flagged"
         if self.transform == "constant":
             return f"always {_word(self.value)}"
+        if self.transform == "derived":
+            return f"derived: {self.how}"
         return "as is"
 
 
@@ -173,7 +192,7 @@ class Provenance:
             if each.source is not None and tokens(each.target)[0] != "result":
                 wild_source = tokens(each.source).count("*")
                 wild_target = tokens(each.target).count("*")
-                if wild_source != wild_target:
+                if wild_source > wild_target:
                     raise ValueError(
                         f"{self.capability}: {each.source} has {wild_source} [*], its target "
                         f"{each.target} has {wild_target}: they must pair up"
@@ -222,6 +241,7 @@ def money(
     *,
     currency: str | None = None,
     currency_from: str | None = None,
+    currency_else: str | None = None,
     minor_units: bool = False,
     sign: Sign | None = None,
     record: int | None = None,
@@ -229,9 +249,12 @@ def money(
     when_null: Any = None,
 ) -> Map:
     """An amount: in a fixed `currency` or one read from the raw field `currency_from`;
-    `minor_units=True` for integers in the currency's minor units (USD 123456 = 1234.56)."""
+    `minor_units=True` for integers in the currency's minor units (USD 123456 = 1234.56);
+    `currency_else` is read when `currency_from` is null or absent."""
     if (currency is None) == (currency_from is None):
         raise ValueError(f"{source}: give exactly one of currency= and currency_from=")
+    if currency_else is not None and currency_from is None:
+        raise ValueError(f"{source}: currency_else= needs currency_from=")
     return Map(
         source,
         target,
@@ -239,6 +262,7 @@ def money(
         record,
         currency=currency,
         currency_from=currency_from,
+        currency_else=currency_else,
         minor_units=minor_units,
         sign=sign,
         optional=optional,
@@ -261,6 +285,16 @@ def tax_id(source: str, target: str, scheme: Any, *, record: int | None = None) 
 def constant(target: str, value: Any, *, record: int | None = None) -> Map:
     """A value fixed by the capability (afc.cl's balance is always `booked`)."""
     return Map(None, target, "constant", record, value=value)
+
+
+def derived(source: str, target: str, how: str, *, record: int | None = None) -> Map:
+    """A value the raw field decides by a rule no other transform states (`how`, in words).
+
+    Checked by perturbation only (changing the raw field changes nothing but `target`, and
+    everything under it); what the value is, the golden examples and the connector's own
+    tests say. Use it for what is really not expressible, never for convenience.
+    """
+    return Map(source, target, "derived", record, how=how)
 
 
 def ignored(path: str, reason: str) -> Ignored:

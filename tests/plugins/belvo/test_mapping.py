@@ -18,6 +18,7 @@ from caudal_belvo.emulator import emulator
 from caudal_belvo.mapping import INVESTED_NOTE
 
 from .examples import CREDENTIALS, DOC_BALANCE, DOC_BODY, DOC_RECORDS
+from .ofda_examples import GOLDEN_ACCOUNTS, GOLDEN_TRANSACTIONS
 from .strategies import account_bodies, balance_bodies, transaction_bodies
 
 BODIES = {
@@ -35,7 +36,9 @@ GOLDEN = {
             source="Belvo's balances documentation, its 200/201 example",
             notes=(INVESTED_NOTE,),
         )
-    ]
+    ],
+    "accounts": [GOLDEN_ACCOUNTS],
+    "transactions": [GOLDEN_TRANSACTIONS],
 }
 
 TestBelvoConformance = conformance_suite(

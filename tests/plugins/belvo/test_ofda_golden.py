@@ -1,5 +1,6 @@
-"""Golden examples: Belvo's documented accounts and transactions, every canonical field written
-out by hand from the provider documentation (never computed by the mapping under test)."""
+"""Belvo's documented accounts and transactions: the whole Result (its connector, capability,
+references, notes) beside the golden records (the conformance suite checks the records
+themselves, see GOLDEN in test_mapping.py), and what the examples alone do not show."""
 
 from __future__ import annotations
 
@@ -9,203 +10,20 @@ import pytest
 
 from caudal import Connector, MappingError
 
-from .ofda_examples import DOC_CARD_ACCOUNT, DOC_CHECKING_ACCOUNT, DOC_TRANSACTION
+from .ofda_examples import (
+    CARD_ACCOUNT,
+    CHECKING_ACCOUNT,
+    DOC_CARD_ACCOUNT,
+    DOC_CHECKING_ACCOUNT,
+    DOC_TRANSACTION,
+    TRANSACTION,
+)
 
 META = {
     "connector": "belvo.br",
     "operation_id": None,
     "notes": [],
     "raw": None,
-}
-
-CARD_ACCOUNT = {
-    "account_id": "0d3ffb69-f83b-456e-ad8e-208d0998d71d",
-    "institution": "erebor_mx_retail",
-    "category": "credit_card",
-    "provider_category": "CREDIT_CARD",
-    "name": "Cartão Ouro",
-    "number": "4453",
-    "agency": None,
-    "check_digit": None,
-    "currency": "BRL",
-    "holder": None,
-    "balances": [
-        {
-            "account_id": "0d3ffb69-f83b-456e-ad8e-208d0998d71d",
-            "kind": "booked",
-            "provider_kind": "current",
-            "amount": {"amount": "-1520.35", "currency": "BRL"},  # LIABILITY: owed
-            "as_of": "2022-02-09T08:45:50.406032Z",
-            "units": None,
-            "breakdown": [],
-            "references": {},
-        },
-        {
-            "account_id": "0d3ffb69-f83b-456e-ad8e-208d0998d71d",
-            "kind": "available",
-            "provider_kind": "available",
-            "amount": {"amount": "190480.55", "currency": "BRL"},  # credit still available
-            "as_of": "2022-02-09T08:45:50.406032Z",
-            "units": None,
-            "breakdown": [],
-            "references": {},
-        },
-        {
-            "account_id": "0d3ffb69-f83b-456e-ad8e-208d0998d71d",
-            "kind": "blocked",
-            "provider_kind": "blocked",
-            "amount": {"amount": "0.00", "currency": "BRL"},
-            "as_of": "2022-02-09T08:45:50.406032Z",
-            "units": None,
-            "breakdown": [],
-            "references": {},
-        },
-        {
-            "account_id": "0d3ffb69-f83b-456e-ad8e-208d0998d71d",
-            "kind": "invested",
-            "provider_kind": "automatically_invested",
-            "amount": {"amount": "0.00", "currency": "BRL"},
-            "as_of": "2022-02-09T08:45:50.406032Z",
-            "units": None,
-            "breakdown": [],
-            "references": {},
-        },
-    ],
-    "overdraft": None,
-    "credit_limit": {"amount": "192000.9", "currency": "BRL"},
-    "references": {
-        "link": "30cb4806-6e00-48a4-91c9-ca55968576c8",
-        "internal_identification": "92792126019929279212650822221989319252576",
-        "institution_type": "bank",
-        "balance_type": "LIABILITY",
-        "type": "STANDARD_NACIONAL",
-        "subtype": "FINANCIAMENTO_HABITACIONAL_SFH",
-        "public_identification_name": "CARD_NUMBER",
-        "public_identification_value": "8763,9076,5522",
-        "collected_at": "2022-02-09T08:45:50.406032+00:00",
-        "created_at": "2022-02-09T08:45:50.406032+00:00",
-        "last_accessed_at": "2022-02-09T08:45:50.406032+00:00",
-        "card_network": "VISA",
-        "bill_cutting_date": "2024-03-10",
-        "minimum_payment": "152.04",
-    },
-}
-
-CHECKING_ACCOUNT = {
-    "account_id": "e2cdb621-f44a-4558-89f6-8ab2a57add7a",
-    "institution": "ofmockbank_br_retail",
-    "category": "checking",
-    "provider_category": "CHECKING_ACCOUNT",
-    "name": "Conta Corrente",
-    "number": "0045722",
-    "agency": "0444",
-    "check_digit": "0",
-    "currency": "BRL",
-    "holder": None,
-    "balances": [
-        {
-            "account_id": "e2cdb621-f44a-4558-89f6-8ab2a57add7a",
-            "kind": "booked",
-            "provider_kind": "current",
-            "amount": {"amount": "2145.45", "currency": "BRL"},
-            "as_of": "2024-02-20T12:29:03.374000Z",
-            "units": None,
-            "breakdown": [],
-            "references": {},
-        },
-        {
-            "account_id": "e2cdb621-f44a-4558-89f6-8ab2a57add7a",
-            "kind": "available",
-            "provider_kind": "available",
-            "amount": {"amount": "2000.10", "currency": "BRL"},
-            "as_of": "2024-02-20T12:29:03.374000Z",
-            "units": None,
-            "breakdown": [],
-            "references": {},
-        },
-        {
-            "account_id": "e2cdb621-f44a-4558-89f6-8ab2a57add7a",
-            "kind": "blocked",
-            "provider_kind": "blocked",
-            "amount": {"amount": "145.35", "currency": "BRL"},
-            "as_of": "2024-02-20T12:29:03.374000Z",
-            "units": None,
-            "breakdown": [],
-            "references": {},
-        },
-    ],
-    "overdraft": {
-        "limit": {"amount": "1000.00", "currency": "BRL"},
-        "used": {"amount": "0.00", "currency": "BRL"},
-        "used_beyond_limit": {"amount": "0.00", "currency": "BRL"},
-    },
-    "credit_limit": None,
-    "references": {
-        "link": "30cb4806-6e00-48a4-91c9-ca55968576c8",
-        "internal_identification": "92792126019929279212650822221989319252576",
-        "institution_type": "bank",
-        "balance_type": "ASSET",
-        "type": "CONTA_DEPOSITO_A_VISTA",
-        "subtype": "INDIVIDUAL",
-        "public_identification_name": "AGENCY/ACCOUNT",
-        "public_identification_value": "0444/45722-0",
-        "collected_at": "2024-02-20T12:29:03.374000+00:00",
-        "created_at": "2024-02-20T12:29:04.100000+00:00",
-    },
-}
-
-TRANSACTION = {
-    "transaction_id": "0d3ffb69-f83b-456e-ad8e-208d0998d71d",
-    "account_id": "0d3ffb69-f83b-456e-ad8e-208d0998d71d",
-    "amount": {"amount": "-2145.45", "currency": "BRL"},
-    "direction": "outflow",
-    "provider_direction": "OUTFLOW",
-    "status": "booked",
-    "provider_status": "PROCESSED",
-    "value_date": "2019-10-23",
-    "transacted_at": "2024-02-20T12:29:03.374000Z",
-    "accounting_date": "2019-10-24",
-    "description": "PGTO FATURA CARTAO",
-    "local_amount": {"amount": "-2145.45", "currency": "BRL"},
-    "counterparty": {
-        "party": {
-            "scheme": "br.cnpj",
-            "tax_id": "11222333000181",
-            "name": None,
-            "tax_id_valid": True,
-        },
-        "provider_type": "COMPANY",
-        "account": {
-            "bank_code": "001",
-            "agency": "0444",
-            "number": "00045722",
-            "check_digit": "0",
-        },
-    },
-    "payment_type": "INSTALLMENT",
-    "operation_type": "TRANSFERENCIA_MESMA_INSTITUICAO",
-    "mcc": "5137",
-    "category": "Income & Payments",
-    "subcategory": "Freelance",
-    "merchant": "Mercado Livre",
-    "card": {
-        "card_number": "4453",
-        "bill_id": "7b6a8b4e-1d7a-4f3c-9b1a-2b3c4d5e6f70",
-        "bill_name": "apr-2020",
-        "bill_due_on": "2020-04-10",
-        "bill_amount": {"amount": "300", "currency": "BRL"},
-        "instalment": "PARCELA_896",
-        "instalments_total": 3,
-        "fee_type": None,
-        "credit_type": None,
-    },
-    "references": {
-        "internal_identification": "TXpRMU9UQTROMWhZVkZCVFZqQXdPRGs0",
-        "collected_at": "2022-02-09T08:45:50.406032+00:00",
-        "created_at": "2022-02-09T08:45:50.406032+00:00",
-        "inferred_accounting_date": "2019-10-24",
-        "bill_internal_identification": "BILL-2020-04",
-    },
 }
 
 
@@ -338,3 +156,32 @@ def test_an_account_number_sent_as_a_number_is_refused(offline: Connector) -> No
     with pytest.raises(MappingError) as caught:
         offline.parse("accounts", body)
     assert caught.value.path == "$[0].number"
+
+
+def test_equal_instants_at_other_offsets_keep_their_own_offset(offline: Connector) -> None:
+    first = _one(created_at='"2000-01-01T00:00:00+02:45"')[1:-1]
+    second = _one(created_at='"2000-01-01T01:00:00+03:45"')[1:-1]
+    records = offline.parse("transactions", f"[{first}, {second}]").items
+    assert [r.references["created_at"] for r in records] == [
+        "2000-01-01T00:00:00+02:45",
+        "2000-01-01T01:00:00+03:45",
+    ]
+
+
+def test_a_zero_outflow_is_a_plain_zero(offline: Connector) -> None:
+    (record,) = offline.parse("transactions", _one(amount="0.00", local_currency_amount="0"))
+    assert str(record.amount.amount) == "0.00" and not record.amount.amount.is_signed()
+    assert record.local_amount is not None and not record.local_amount.amount.is_signed()
+
+
+def test_a_zero_owed_is_a_plain_zero(offline: Connector) -> None:
+    body = "[" + DOC_CARD_ACCOUNT.replace('"current": 1520.35', '"current": 0.00') + "]"
+    (account,) = offline.parse("accounts", body)
+    current = account.balances[0].amount.amount
+    assert str(current) == "0.00" and not current.is_signed()
+
+
+def test_an_outflow_is_negated_digit_for_digit(offline: Connector) -> None:
+    digits = "123456789012345678901234567.8900"  # more digits than the default context keeps
+    (record,) = offline.parse("transactions", _one(amount=digits))
+    assert str(record.amount.amount) == "-" + digits

@@ -114,6 +114,7 @@ def roles_of(prov: Provenance, path: Concrete) -> list[Role]:
         for role, declared in (
             ("source", m.source),
             ("currency", m.currency_from),
+            ("currency", m.currency_else),
             ("sign", m.sign.field if m.sign else None),
         ):
             if declared and matches(prov.absolute(declared), path):
@@ -188,7 +189,10 @@ def allowed(prov: Provenance, body: Any, path: Concrete, roles: list[Role]) -> s
             if target[0] == "result":
                 continue
             idx = iter(indices)
-            concrete = tuple(next(idx, "*") if t == "*" else t for t in target)
+            # A `key=value` step may be any element (conservation checks which one).
+            concrete = tuple(
+                next(idx, "*") if t == "*" else ("*" if "=" in t else t) for t in target
+            )
             chosen = range(k) if m.record is None else [m.record]
             for r in chosen:
                 out.add((i * k + r, concrete))

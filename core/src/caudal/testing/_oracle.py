@@ -19,8 +19,8 @@ from pydantic import BaseModel
 
 from ..model import minor_units, normalize_tax_id
 from ..model._party import TaxScheme
-from ..provenance import Map, Provenance, tokens
-from ._paths import MISSING, Concrete, occurrences, spell_concrete
+from ..provenance import Map, Provenance, spell, tokens
+from ._paths import MISSING, Concrete, occurrences, spell_concrete, wild_indices
 
 __all__ = ["Expect", "check_body", "expectations", "get", "raw_items"]
 
@@ -89,6 +89,8 @@ class Expect:
             return None
         if self.how == "as is":
             return None if _as_is(self.value, actual) else "not the raw value"
+        if self.value is None and actual is MISSING:
+            return None  # a null left out of a dict (`references`) is no value either
         return None if _word(actual) == _word(self.value) else "another value"
 
     def _money(self, actual: Any) -> str | None:
@@ -115,6 +117,10 @@ def _as_is(raw: Any, actual: Any) -> bool:
         return bool(actual.value == raw)
     if isinstance(actual, int):
         return type(raw) is int and raw == actual
+    if isinstance(actual, str) and isinstance(raw, int | Decimal) and not isinstance(raw, bool):
+        # A number kept as text (`152.04`, an MCC `0042`): the same value, digit for digit.
+        number = _number(actual)
+        return number is not None and number.as_tuple() == Decimal(raw).as_tuple()
     if isinstance(actual, str) and isinstance(raw, str) and raw != actual:
         # A date-time re-spelled (`Z` as `+00:00`) is the same value if instant and offset are.
         left, right = _moment(raw), _moment(actual)
@@ -124,6 +130,8 @@ def _as_is(raw: Any, actual: Any) -> bool:
 
 def expect(m: Map, raw: Any, currency: Any, indicator: Any, null: bool) -> Expect:
     """The expectation for one declared value, from its raw inputs."""
+    if null and m.transform == "kind" and m.optional is None:
+        return Expect("value", m.default)  # a null word is one more word not in the table
     if null:
         return Expect("value", m.when_null)
     if m.transform == "constant":
@@ -188,6 +196,7 @@ def expectations(prov: Provenance, m: Map, body: Any, item_path: Concrete) -> Ex
         return occurrences(root, tokens(path), at)
 
     currencies = find(m.currency_from)
+    fallbacks = find(m.currency_else)
     indicators = find(m.sign.field if m.sign else None)
     optionals = find(m.optional)
     out: Expectations = {}
@@ -196,7 +205,10 @@ def expectations(prov: Provenance, m: Map, body: Any, item_path: Concrete) -> Ex
         null = raw is None or raw is MISSING
         if m.optional:
             null = null or _at(optionals, start, idx) in (None, MISSING)
-        value = expect(m, raw, _at(currencies, start, idx), _at(indicators, start, idx), null)
+        currency = _at(currencies, start, idx)
+        if currency in (None, MISSING) and m.currency_else:
+            currency = _at(fallbacks, start, idx)
+        value = expect(m, raw, currency, _at(indicators, start, idx), null)
         out[idx] = (path, value)
     return out
 
@@ -206,6 +218,14 @@ def get(value: Any, path: Concrete) -> Any:
     for part in path:
         value = getattr(value, str(part)) if isinstance(value, BaseModel) else value[part]
     return value
+
+
+def _parent(record: Any, path: Concrete) -> Any:
+    """The record or model holding the value at `path` (None past a null or a missing element)."""
+    try:
+        return get(record, path[:-1])
+    except (AttributeError, IndexError, KeyError, TypeError):
+        return None
 
 
 def raw_items(prov: Provenance, body: Any) -> list[tuple[Concrete, Any]]:
@@ -229,8 +249,8 @@ def check_body(
             f"({k} each); the mapping gave {len(records)}"
         )
     for n, m in enumerate(prov.maps):
-        if only is not None and n not in only:
-            continue
+        if (only is not None and n not in only) or m.transform == "derived":
+            continue  # a derived value is checked by perturbation only
         target = tokens(m.target)
         if target[0] == "result":
             problem = _compare(m, expectations(prov, m, body, ()), result, target[1:], "Result")
@@ -252,8 +272,23 @@ def _compare(
     m: Map, wanted: Expectations, record: Any, target: tuple[str, ...], name: str
 ) -> str | None:
     found = occurrences(record, target)
-    got = {_indices(path, 0): (path, value) for path, value in found}
-    where = f"{name}.{'.'.join(target).replace('.*', '[*]')}"
+    got = {wild_indices(path, target): (path, value) for path, value in found}
+    where = f"{name}.{spell(target)}"
+    paired = len(next(iter(wanted), ()))
+    if target.count("*") > paired:
+        # The target's further `[*]` reach every element: each element gets its source's value.
+        for idx, (path, actual) in got.items():
+            if idx[:paired] not in wanted:
+                return f"{where}[{idx}] has no raw value ({m.describe()})"
+            raw_path, expected = wanted[idx[:paired]]
+            why = expected.differs(actual, _parent(record, path))
+            if why:
+                source = spell_concrete(raw_path) if raw_path is not None else "(constant)"
+                return (
+                    f"raw {source} -> {name}.{spell_concrete(path)[2:]}: expected {expected}, "
+                    f"got {actual!r} ({why}; declared: {m.describe()})"
+                )
+        return None
     if set(got) != set(wanted):
         raws = sorted(spell_concrete(p) for p, _ in wanted.values() if p is not None)
         return (
@@ -262,8 +297,7 @@ def _compare(
         )
     for idx, (raw_path, expected) in wanted.items():
         path, actual = got[idx]
-        parent = get(record, path[:-1])
-        why = expected.differs(actual, parent)
+        why = expected.differs(actual, _parent(record, path))
         if why:
             source = spell_concrete(raw_path) if raw_path is not None else "(constant)"
             shown = spell_concrete(path)[2:]

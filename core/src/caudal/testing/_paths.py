@@ -11,6 +11,7 @@ from __future__ import annotations
 import types
 import typing
 from collections.abc import Iterator, Sequence
+from enum import Enum
 from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel
@@ -26,6 +27,7 @@ __all__ = [
     "record_has",
     "replace",
     "spell_concrete",
+    "wild_indices",
 ]
 
 Pattern = tuple[str, ...]
@@ -66,7 +68,27 @@ def occurrences(value: Any, pattern: Pattern, at: Concrete = ()) -> list[tuple[C
         for i, item in enumerate(value):
             found += occurrences(item, rest, (*at, i))
         return found
+    if "=" in head and isinstance(value, list | tuple):
+        # `key=value`: the element whose key is that value; none reads as null.
+        key, wanted = head.split("=", 1)
+        chosen = [i for i, item in enumerate(value) if _word(_child(item, key)) == wanted]
+        if not chosen:
+            return [] if "*" in rest else [((*at, head, *rest), None)]
+        found = []
+        for i in chosen:
+            found += occurrences(value[i], rest, (*at, i))
+        return found
     return occurrences(_child(value, head), rest, (*at, head))
+
+
+def _word(value: Any) -> Any:
+    return value.value if isinstance(value, Enum) else value
+
+
+def wild_indices(path: Concrete, pattern: Pattern) -> tuple[int, ...]:
+    """The indices of a concrete path at the pattern's `*` steps (a `key=value` step's index
+    is not one: it names a single element)."""
+    return tuple(c for p, c in zip(pattern, path, strict=False) if p == "*" and isinstance(c, int))
 
 
 def matches(pattern: Pattern, path: Concrete) -> bool:
@@ -123,7 +145,7 @@ def spell_concrete(path: Sequence[str | int]) -> str:
     """`("Data", "Balance", 0, "Amount")` -> `$.Data.Balance[0].Amount`."""
     out = "$"
     for part in path:
-        out += f"[{part}]" if isinstance(part, int) else f".{part}"
+        out += f"[{part}]" if isinstance(part, int) or "=" in part else f".{part}"
     return out
 
 
@@ -171,7 +193,9 @@ def record_has(tp: Any, pattern: Pattern) -> bool:
         origin = get_origin(alt)
         if origin is dict:
             return record_has(get_args(alt)[1], rest)
-        if origin in (list, tuple, typing.Sequence) and head == "*":
+        if origin in (list, tuple, typing.Sequence) and (head == "*" or "=" in head):
+            if "=" in head and not record_has(get_args(alt)[0], (head.split("=", 1)[0],)):
+                return False
             return record_has(get_args(alt)[0], rest)
         if isinstance(alt, type) and issubclass(alt, BaseModel) and head in alt.model_fields:
             return record_has(alt.model_fields[head].annotation, rest)

@@ -56,7 +56,13 @@ from caudal import (
 
 from .errors import error_for
 from .mapping import BALANCE_PROVENANCE, read_balances
-from .mapping_ofda import next_link, read_accounts, read_transactions
+from .mapping_ofda import (
+    ACCOUNTS_PROVENANCE,
+    TRANSACTIONS_PROVENANCE,
+    next_link,
+    read_accounts,
+    read_transactions,
+)
 from .raw import BalancesRequest, RawResumeRequest
 from .raw_ofda import AccountsQuery, AccountsRequest, TransactionsQuery, TransactionsRequest
 from .settings import BelvoSettings
@@ -223,7 +229,7 @@ class BelvoBrConnector(Connector):
     title = "Belvo Brazil"
     settings_class = BelvoSettings
     settings: BelvoSettings
-    provenance = (BALANCE_PROVENANCE,)
+    provenance = (BALANCE_PROVENANCE, ACCOUNTS_PROVENANCE, TRANSACTIONS_PROVENANCE)
 
     @capability("balance")
     def _balance(self) -> Operation[BalanceParams]:

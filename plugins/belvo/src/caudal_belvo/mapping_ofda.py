@@ -56,11 +56,14 @@ from caudal import (
 )
 from caudal.mapping import load_json, map_items, validate
 from caudal.model import BankAccountRef, CardDetails, Counterparty, Overdraft, builder
+from caudal.provenance import Provenance, Sign, as_is, derived, ignored, kind, money
 
 from .raw_ofda import RawAccount, RawCounterparty, RawCreditCardData, RawPage, RawTransaction
 
 __all__ = [
+    "ACCOUNTS_PROVENANCE",
     "CATEGORIES",
+    "TRANSACTIONS_PROVENANCE",
     "account_of",
     "next_link",
     "read_accounts",
@@ -135,13 +138,20 @@ _TRANSACTION = builder(
 )
 
 
+def _out(value: Decimal) -> Decimal:
+    """Money that left: negated, digit for digit; a zero stays a plain zero (never `-0.00`)."""
+    return value.copy_negate() if value else value
+
+
 def _stamp(value: Any) -> str | None:
     return None if value is None else value.isoformat()
 
 
 def _kept(values: dict[str, Any]) -> dict[str, str]:
     """References: Belvo's values that have no canonical field, as strings, nulls left out."""
-    return {k: v if isinstance(v, str) else v.isoformat() for k, v in values.items() if v}
+    return {
+        k: v if isinstance(v, str) else v.isoformat() for k, v in values.items() if v is not None
+    }
 
 
 # -- transactions ---------------------------------------------------------------------------------
@@ -154,7 +164,7 @@ def _counterparty(raw: RawCounterparty) -> Counterparty | None:
         if scheme is not None:
             party = Party.of(scheme, raw.document_number)
     account = None
-    if raw.clearing_code or raw.agency or raw.number or raw.check_digit:
+    if any(v is not None for v in (raw.clearing_code, raw.agency, raw.number, raw.check_digit)):
         account = _BANK_ACCOUNT(raw.clearing_code, raw.agency, raw.number, raw.check_digit)
     if party is None and account is None and raw.type is None:
         return None
@@ -176,9 +186,16 @@ def _card(raw: RawCreditCardData, currency: str) -> CardDetails:
     )
 
 
-@lru_cache(maxsize=4096)
 def _iso(moment: datetime) -> str:
-    """ISO 8601 text of a timestamp; cached, since a page's records share a few of them."""
+    """ISO 8601 text of a timestamp; cached, since a page's records share a few of them.
+
+    Keyed by the offset too: equal instants at other offsets are equal datetimes (same hash),
+    and each must keep its own offset (`01:00+03:45` is not `00:00+02:45`)."""
+    return _iso_at(moment, moment.utcoffset())
+
+
+@lru_cache(maxsize=4096)
+def _iso_at(moment: datetime, offset: Any) -> str:
     return moment.isoformat()
 
 
@@ -186,13 +203,13 @@ def _transaction_references(raw: RawTransaction) -> dict[str, str]:
     """Belvo's values without a canonical field, as strings (built without a generic helper:
     this runs once per transaction)."""
     refs: dict[str, str] = {}
-    if raw.internal_identification:
+    if raw.internal_identification is not None:
         refs["internal_identification"] = raw.internal_identification
     refs["collected_at"] = _iso(raw.collected_at)
     refs["created_at"] = _iso(raw.created_at)
     if raw.inferred_accounting_date is not None:
         refs["inferred_accounting_date"] = raw.inferred_accounting_date.isoformat()
-    if raw.operation_type_additional_info:
+    if raw.operation_type_additional_info is not None:
         refs["operation_type_additional_info"] = raw.operation_type_additional_info
     counterparty = raw.counterparty
     if counterparty is not None and counterparty.document_number:
@@ -200,7 +217,7 @@ def _transaction_references(raw: RawTransaction) -> dict[str, str]:
         if not SCHEMES.get(counterparty.type or "") and len(document) not in SCHEME_BY_LENGTH:
             refs["counterparty_document_number"] = document  # neither CPF nor CNPJ: as sent
     card = raw.credit_card_data
-    if card is not None and card.bill_internal_identification:
+    if card is not None and card.bill_internal_identification is not None:
         refs["bill_internal_identification"] = card.bill_internal_identification
     return refs
 
@@ -212,10 +229,10 @@ def transaction_of(raw: RawTransaction) -> Transaction:
     if currency is None:
         raise ValueError("no currency: neither the transaction's nor its account's")
     direction = DIRECTIONS.get(raw.type or "", TransactionDirection.UNKNOWN)
-    amount = -raw.amount if direction is TransactionDirection.OUTFLOW else raw.amount
+    amount = _out(raw.amount) if direction is TransactionDirection.OUTFLOW else raw.amount
     local = raw.local_currency_amount
     if local is not None and direction is TransactionDirection.OUTFLOW:
-        local = -local
+        local = _out(local)
     card = raw.credit_card_data
     merchant = raw.merchant
     return _TRANSACTION(
@@ -247,7 +264,7 @@ def transaction_of(raw: RawTransaction) -> Transaction:
 
 
 def _balances(raw: RawAccount) -> tuple[Balance, ...]:
-    sign = -1 if raw.balance_type == "LIABILITY" else 1
+    owed = raw.balance_type == "LIABILITY"
     figures: list[tuple[str, BalanceKind, Decimal | None]] = [
         ("current", BalanceKind.BOOKED, raw.balance.current),
         ("available", BalanceKind.AVAILABLE, raw.balance.available),
@@ -259,7 +276,7 @@ def _balances(raw: RawAccount) -> tuple[Balance, ...]:
             account_id=raw.id,
             kind=kind,
             provider_kind=key,
-            amount=_MONEY(sign * value if key == "current" else value, raw.currency),
+            amount=_MONEY(_out(value) if owed and key == "current" else value, raw.currency),
             as_of=raw.collected_at,
         )
         for key, kind, value in figures
@@ -316,6 +333,172 @@ def account_of(raw: RawAccount) -> Account:
             }
         ),
     )
+
+
+# -- declared provenance (checked by caudal's test kit, shown on the connector's page) ---------
+
+BALANCE_FIGURES: tuple[tuple[str, BalanceKind], ...] = (
+    ("current", BalanceKind.BOOKED),
+    ("available", BalanceKind.AVAILABLE),
+    ("blocked", BalanceKind.BLOCKED),
+    ("automatically_invested", BalanceKind.INVESTED),
+)
+"""Belvo's key for each balance figure (kept as `provider_kind`) and its canonical kind."""
+
+OWED = Sign("balance_type", negative="LIABILITY", positive="ASSET")
+DIRECTION = Sign("type", negative="OUTFLOW", positive="INFLOW")
+ACCOUNT_REFERENCES = (
+    ("link", "link"),
+    ("internal_identification", "internal_identification"),
+    ("institution.type", "institution_type"),
+    ("balance_type", "balance_type"),
+    ("type", "type"),
+    ("subtype", "subtype"),
+    ("public_identification_name", "public_identification_name"),
+    ("public_identification_value", "public_identification_value"),
+    ("collected_at", "collected_at"),
+    ("created_at", "created_at"),
+    ("last_accessed_at", "last_accessed_at"),
+    ("credit_data.network", "card_network"),
+    ("credit_data.cutting_date", "bill_cutting_date"),
+    ("credit_data.minimum_payment", "minimum_payment"),
+)
+"""Belvo's values kept in `Account.references` (raw path, key), nulls left out."""
+
+ACCOUNTS_PROVENANCE = Provenance(
+    "accounts",
+    raw=list[RawAccount],
+    items="$[*]",
+    maps=(
+        as_is("id", "account_id"),
+        as_is("institution.name", "institution"),
+        kind("category", "category", CATEGORIES, default=AccountCategory.OTHER),
+        as_is("category", "provider_category"),
+        as_is("name", "name"),
+        as_is("number", "number"),
+        as_is("agency", "agency"),
+        as_is("check_digit", "check_digit"),
+        as_is("currency", "currency"),
+        # One balance per figure Belvo sends (a null figure gives none); the selector names
+        # the balance by its provider_kind and by its kind, so both are checked.
+        *(
+            money(
+                f"balance.{key}",
+                f"balances[{selector}].amount",
+                currency_from="currency",
+                sign=OWED if key == "current" else None,
+            )
+            for key, figure in BALANCE_FIGURES
+            for selector in (f"provider_kind={key}", f"kind={figure.value}")
+        ),
+        as_is("id", "balances[*].account_id"),
+        as_is("collected_at", "balances[*].as_of"),
+        money("overdraft.arranged", "overdraft.limit", currency_from="currency"),
+        money("overdraft.used", "overdraft.used", currency_from="currency"),
+        money("overdraft.unarranged", "overdraft.used_beyond_limit", currency_from="currency"),
+        money("credit_data.credit_limit", "credit_limit", currency_from="currency"),
+        *(as_is(path, f"references.{key}") for path, key in ACCOUNT_REFERENCES),
+    ),
+    ignored=(
+        ignored(
+            "credit_data.collected_at",
+            "when Belvo read the card data; every figure is as of the account's collected_at",
+        ),
+    ),
+)
+
+TRANSACTIONS_PROVENANCE = Provenance(
+    "transactions",
+    raw=list[RawTransaction],
+    items="$[*]",
+    maps=(
+        as_is("id", "transaction_id"),
+        as_is("account.id", "account_id"),
+        money(
+            "amount",
+            "amount",
+            currency_from="currency",
+            currency_else="account.currency",
+            sign=DIRECTION,
+        ),
+        kind("type", "direction", DIRECTIONS, default=TransactionDirection.UNKNOWN),
+        as_is("type", "provider_direction"),
+        kind("status", "status", STATUSES, default=TransactionStatus.UNKNOWN),
+        as_is("status", "provider_status"),
+        as_is("value_date", "value_date"),
+        as_is("transacted_at", "transacted_at"),
+        as_is("accounting_date", "accounting_date"),
+        as_is("description", "description"),
+        money("local_currency_amount", "local_amount", currency="BRL", sign=DIRECTION),
+        derived(
+            "counterparty.document_number",
+            "counterparty",
+            "the counterparty's party: a CPF (br.cpf) for an INDIVIDUAL, a CNPJ (br.cnpj) for a "
+            "COMPANY, by its length (11 or 14) when the type is another word or null; "
+            "normalized, its check digit flagged; none for an empty one",
+        ),
+        derived(
+            "counterparty.document_number",
+            "references.counterparty_document_number",
+            "kept as sent when it is neither a CPF nor a CNPJ (by type or length)",
+        ),
+        derived(
+            "counterparty.type",
+            "counterparty.party",
+            "chooses the document's scheme (INDIVIDUAL br.cpf, COMPANY br.cnpj)",
+        ),
+        derived(
+            "counterparty.type",
+            "references.counterparty_document_number",
+            "a document of another type and length is kept there",
+        ),
+        as_is("counterparty.type", "counterparty.provider_type"),
+        as_is("counterparty.clearing_code", "counterparty.account.bank_code"),
+        as_is("counterparty.agency", "counterparty.account.agency"),
+        as_is("counterparty.number", "counterparty.account.number"),
+        as_is("counterparty.check_digit", "counterparty.account.check_digit"),
+        as_is("payment_type", "payment_type"),
+        as_is("operation_type", "operation_type"),
+        as_is("mcc", "mcc"),
+        as_is("category", "category"),
+        as_is("subcategory", "subcategory"),
+        as_is("merchant.merchant_name", "merchant"),
+        as_is("credit_card_data.card_number", "card.card_number"),
+        as_is("credit_card_data.credit_card_bill.id", "card.bill_id"),
+        as_is("credit_card_data.bill_name", "card.bill_name"),
+        as_is("credit_card_data.bill_due_date", "card.bill_due_on"),
+        money(
+            "credit_card_data.bill_amount",
+            "card.bill_amount",
+            currency_from="currency",
+            currency_else="account.currency",
+        ),
+        as_is("credit_card_data.installment_identifier", "card.instalment"),
+        as_is("credit_card_data.number_of_installments", "card.instalments_total"),
+        as_is("credit_card_data.fee_type", "card.fee_type"),
+        as_is("credit_card_data.credits_type", "card.credit_type"),
+        as_is("internal_identification", "references.internal_identification"),
+        as_is("collected_at", "references.collected_at"),
+        as_is("created_at", "references.created_at"),
+        as_is("inferred_accounting_date", "references.inferred_accounting_date"),
+        as_is("operation_type_additional_info", "references.operation_type_additional_info"),
+        as_is(
+            "credit_card_data.bill_internal_identification",
+            "references.bill_internal_identification",
+        ),
+    ),
+    ignored=(
+        ignored(
+            "credit_card_data.collected_at",
+            "when Belvo read the card data; the transaction's own collected_at is kept",
+        ),
+        ignored(
+            "credit_card_data.credit_card_bill.internal_identification",
+            "the bill is identified by its id (card.bill_id) and by "
+            "credit_card_data.bill_internal_identification (kept in references)",
+        ),
+    ),
+)
 
 
 # -- bodies ---------------------------------------------------------------------------------------
