@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Protocol, Self, runtime_checkable
 
@@ -60,11 +61,12 @@ def _refuse_existing(path: Path, resume: bool, has_data: bool) -> None:
         )
 
 
-class _Closing:
+class _Closing(ABC):
     """`with sink:` closes it."""
 
+    @abstractmethod
     def close(self) -> None:
-        raise NotImplementedError
+        """Flush and release the store."""
 
     def __enter__(self) -> Self:
         return self
