@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .._telemetry import retried
-from ..errors import CaudalError, ChallengeRequired, RetryAdvice
+from ..errors import CaudalError, ChallengeRequired
+from ..runtime._retry import advised_delay
 from ._inputs import BulkInput, read_jsonl
 from ._limit import RateLimit, RateLimiter
 from ._outcome import Outcome
@@ -28,8 +29,6 @@ if TYPE_CHECKING:
     from ..model import Pending, Result
 
 __all__ = ["Retries", "Summary", "arun", "retry_delay", "run"]
-
-_JITTER = random.Random()  # noqa: S311 - jitter, not cryptography
 
 
 @dataclass(frozen=True)
@@ -50,24 +49,13 @@ class Retries:
 
 
 def retry_delay(
-    error: CaudalError, attempt: int, retries: Retries, rng: random.Random = _JITTER
+    error: CaudalError, attempt: int, retries: Retries, rng: random.Random | None = None
 ) -> float | None:
     """Seconds before `attempt + 1`, or None when the error is final."""
     if isinstance(error, ChallengeRequired) or attempt >= retries.max_attempts:
         return None
-    advice = getattr(error, "retry", RetryAdvice.NEVER)
-    after = getattr(error, "retry_after", None)
-    advised = after.total_seconds() if after is not None else None
-    if advice is RetryAdvice.NOW:
-        backoff = min(retries.max_backoff, retries.backoff * 2 ** (attempt - 1))
-        delay = backoff * (0.5 + rng.random() / 2)
-        if advised is not None:
-            delay = max(delay, advised)
-    elif advice is RetryAdvice.LATER and advised is not None:
-        delay = advised
-    else:
-        return None
-    return delay if delay <= retries.max_delay else None
+    delay = advised_delay(error, attempt, retries.backoff, retries.max_backoff, rng)
+    return delay if delay is not None and delay <= retries.max_delay else None
 
 
 @dataclass

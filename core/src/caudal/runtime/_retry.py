@@ -12,7 +12,7 @@ from .._telemetry import retried
 from ..errors import CaudalError, RetryAdvice, TransportError
 from ..settings import ConnectorSettings
 
-__all__ = ["MAX_RETRY_AFTER", "Attempts", "parse_retry_after"]
+__all__ = ["MAX_RETRY_AFTER", "Attempts", "advised_delay", "parse_retry_after"]
 
 log = logging.getLogger("caudal.runtime")
 
@@ -50,6 +50,30 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> timedel
     return min(max(delay, timedelta(0)), MAX_RETRY_AFTER)
 
 
+def advised_delay(
+    error: CaudalError,
+    attempt: int,
+    backoff: float,
+    max_backoff: float,
+    rng: random.Random | None = None,
+) -> float | None:
+    """Seconds before attempt `attempt + 1` by the error's own advice, or None when the advice is
+    not to try again (`never`, `after_notification`, or `later` without a delay).
+
+    `now` waits an exponential backoff with jitter; `Retry-After` is a floor, never below the
+    backoff: `Retry-After: 0` must not make the attempts a hot loop against a provider that is
+    already overloaded. The one policy for a call's own retries and for bulk runs'.
+    """
+    advice: RetryAdvice = getattr(error, "retry", RetryAdvice.NEVER)
+    retry_after: timedelta | None = getattr(error, "retry_after", None)
+    wait_for = retry_after.total_seconds() if retry_after is not None else None
+    if advice is RetryAdvice.NOW or (advice is RetryAdvice.LATER and wait_for is not None):
+        waited: float = min(max_backoff, backoff * 2 ** (attempt - 1))
+        jitter: float = (rng or _JITTER).random()
+        return max(waited * (0.5 + jitter / 2), wait_for or 0.0)
+    return None
+
+
 class Attempts:
     """Counts the attempts of one call and decides, after each failure, whether to go again."""
 
@@ -72,20 +96,11 @@ class Attempts:
 
     def delay_after(self, error: CaudalError) -> float | None:
         """Seconds to wait before the next attempt, or None to give up and raise `error`."""
-        advice: RetryAdvice = getattr(error, "retry", RetryAdvice.NEVER)
         if self.count >= self._settings.max_attempts:
             return None
-        retry_after: timedelta | None = getattr(error, "retry_after", None)
-        wait_for = retry_after.total_seconds() if retry_after is not None else None
-        if advice is RetryAdvice.NOW or (advice is RetryAdvice.LATER and wait_for is not None):
-            # `Retry-After` is a floor, never below the backoff: `Retry-After: 0` must not make
-            # the attempts a hot loop against a provider that is already overloaded.
-            s = self._settings
-            backoff = min(s.max_backoff, s.backoff * 2 ** (self.count - 1))
-            delay: float = max(backoff * (0.5 + self._rng.random() / 2), wait_for or 0.0)
-        else:
-            return None
-        if delay >= self.remaining():
+        s = self._settings
+        delay = advised_delay(error, self.count, s.backoff, s.max_backoff, self._rng)
+        if delay is None or delay >= self.remaining():
             return None
         retried(error.connector, error.capability)
         kind = "transport" if isinstance(error, TransportError) else "provider"
