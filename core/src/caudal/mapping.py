@@ -1,10 +1,9 @@
 """Helpers every mapper uses to read provider JSON exactly and fail with a JSON path.
 
-JSON numbers are parsed from their text: a number with a fraction or an exponent becomes the
-`Decimal` of its text (`1.10` stays `1.10`, 25 digits stay 25 digits), an integer an `int`.
-pydantic's own `validate_json` goes through a float for `Decimal` fields (measured: `1.10` ->
-`Decimal('1.1')`, `1000.1234567890123456789` -> `Decimal('1000.1234567890124')`), so raw bodies
-are decoded here and validated in Python mode.
+JSON numbers are parsed from their text (`load_json`, in `caudal._json`, which also bounds the
+memory a body may decode to). pydantic's own `validate_json` goes through a float for
+`Decimal` fields (measured: `1.10` -> `Decimal('1.1')`, `1000.1234567890123456789` ->
+`Decimal('1000.1234567890124')`), so raw bodies are decoded here and validated in Python mode.
 
 Validation is bounded by the body: pydantic collects every error of a list by default (a
 0.5 MB body of `[0,0,…]` against a list of models cost 360 MB in error objects), so `validate`
@@ -17,25 +16,26 @@ a MappingError: the provider is not at fault.
 from __future__ import annotations
 
 import json
-import re
 import traceback
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager, suppress
-from decimal import Decimal
+from contextlib import contextmanager
 from pathlib import PurePath
-from typing import Any, NoReturn, TypeVar, cast
+from typing import Any, TypeVar, cast
 
-import jiter
 from pydantic import TypeAdapter, ValidationError
 from pydantic_core import SchemaValidator
 
+from ._json import MAX_DECODED_RATIO, DenseJSON, load_json
 from .errors import CaudalError, ConnectorBug, MappingError
 from .exchange import Call
 
 __all__ = [
+    "MAX_DECODED_RATIO",
     "MAX_PROBLEMS",
+    "DenseJSON",
     "connector_bug",
+    "decode",
     "json_path",
     "load_json",
     "map_items",
@@ -49,49 +49,6 @@ MAX_PROBLEMS = 5
 
 T = TypeVar("T")
 R = TypeVar("R")
-
-_MINUS_ZERO = re.compile(rb"-0(?![0-9.eE])")
-_JSON_SPACE = b" \t\n\r"
-
-
-def _negative_zero_int(data: bytes) -> bool:
-    """Whether `data` may hold an integer `-0`, the one JSON number an `int` cannot hold.
-
-    A number follows the start of the text, `[`, `:` or `,` (and whitespace). `-0` inside a
-    string (a RUT ending in 0) mostly fails that test; when it passes, only the slower exact
-    decoder runs. A plain regex with that context would not start from a literal and costs
-    ten times as much (about 1 µs per record).
-    """
-    for match in _MINUS_ZERO.finditer(data):
-        i = match.start() - 1
-        while i >= 0 and data[i] in _JSON_SPACE:
-            i -= 1
-        if i < 0 or data[i] in b"[:,":
-            return True
-    return False
-
-
-def _refuse_constant(name: str) -> NoReturn:
-    raise ValueError(f"{name} is not a number JSON allows")
-
-
-def _int(text: str) -> int | Decimal:
-    return Decimal(text) if text == "-0" else int(text)
-
-
-def load_json(body: bytes | str) -> Any:
-    """Decode JSON exactly: a number with a fraction or exponent is the `Decimal` of its text,
-    an integer is an `int` (an integer `-0` is `Decimal('-0')`, keeping its sign).
-
-    jiter (pydantic's parser) reads the common case twice as fast as `json.loads`. A text it
-    refuses (a UTF-16 body, nesting deeper than 200, or simply bad JSON) and a text with an
-    integer `-0` are read again by `json.loads`, whose answer or error message then stands.
-    """
-    data = body.encode("utf-8", "surrogatepass") if isinstance(body, str) else body
-    if not _negative_zero_int(data):
-        with suppress(ValueError):  # the standard library gives the answer or the message
-            return jiter.from_json(data, allow_inf_nan=False, float_mode="decimal")
-    return json.loads(body, parse_float=Decimal, parse_int=_int, parse_constant=_refuse_constant)
 
 
 def json_path(loc: Sequence[int | str]) -> str:
@@ -209,12 +166,18 @@ def validate(adapter: TypeAdapter[T], body: bytes | str | Any, call: Call[Any]) 
     """
     if not isinstance(body, bytes | str):
         return validate_data(adapter, body, call)
+    return validate_data(adapter, decode(body, call), call)
+
+
+def decode(body: bytes | str, call: Call[Any]) -> Any:
+    """`load_json(body)`, or a `MappingError`: the body is not JSON, or it would decode to more
+    than `MAX_DECODED_RATIO` times its size (`DenseJSON`)."""
     try:
-        data = load_json(body)
+        return load_json(body)
+    except DenseJSON as exc:
+        problem = str(exc)
     except (ValueError, RecursionError) as exc:
         problem = f"body is not valid JSON: {exc}"
-    else:
-        return validate_data(adapter, data, call)
     raise MappingError(problem, connector=call.connector, capability=call.capability)
 
 

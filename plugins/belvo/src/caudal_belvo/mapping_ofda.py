@@ -44,7 +44,6 @@ from caudal import (
     Balance,
     BalanceKind,
     Call,
-    MappingError,
     Money,
     Party,
     Reply,
@@ -54,7 +53,7 @@ from caudal import (
     TransactionDirection,
     TransactionStatus,
 )
-from caudal.mapping import load_json, map_items, validate
+from caudal.mapping import decode, map_items, validate
 from caudal.model import BankAccountRef, CardDetails, Counterparty, Overdraft, builder
 from caudal.provenance import Provenance, Sign, as_is, derived, ignored, kind, money
 
@@ -512,7 +511,7 @@ def _read(
     build: Callable[[Any], Any],
 ) -> Result[Any]:
     """A bare array (a fetch: POST or PATCH) or a page (`GET`, `{count, next, results}`)."""
-    data = load_json_or_fail(reply, call)
+    data = decode(reply.body, call)
     references: dict[str, str] = {}
     if isinstance(data, dict):
         listed = validate(page, data, call)
@@ -531,15 +530,6 @@ def _read(
         references=references,
         raw=reply.body.decode("utf-8") if call.keep_raw else None,
     )
-
-
-def load_json_or_fail(reply: Reply, call: Call[Any]) -> Any:
-    try:
-        return load_json(reply.body)
-    except (ValueError, RecursionError) as exc:
-        raise MappingError(
-            f"body is not valid JSON: {exc}", connector=call.connector, capability=call.capability
-        ) from None
 
 
 def read_accounts(reply: Reply, call: Call[Any]) -> Result[Account]:

@@ -6,7 +6,6 @@ secrets live only inside it (never in the client's default headers, reprs or mes
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import AsyncGenerator, Generator
@@ -16,6 +15,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
 
 from caudal import AuthenticationError, ProviderError, RetryAdvice
+from caudal.mapping import load_json
 from caudal.runtime import parse_retry_after
 
 from .settings import KhipuSettings
@@ -140,8 +140,8 @@ class ClientCredentialsAuth(httpx.Auth):
         if response.status_code != 200:
             raise self._token_error(response)
         try:
-            reply = _TokenReply.model_validate(json.loads(response.content))
-        except (ValueError, ValidationError):
+            reply = _TokenReply.model_validate(load_json(response.content))
+        except (ValueError, RecursionError, ValidationError):
             raise ProviderError(
                 "OAuth2 token endpoint answered without a usable access_token",
                 connector=self._connector,
@@ -215,8 +215,8 @@ class ClientCredentialsAuth(httpx.Auth):
 def _oauth_error_code(response: httpx.Response) -> str:
     # RFC 6749 `error` codes (`invalid_client`, ...) are safe to show; descriptions may not be.
     try:
-        code = json.loads(response.content).get("error")
-    except (ValueError, AttributeError):
+        code = load_json(response.content).get("error")
+    except (ValueError, RecursionError, AttributeError):
         return ""
     return f": {code}" if isinstance(code, str) and code.isidentifier() else ""
 

@@ -1,0 +1,225 @@
+"""Exact JSON decoding whose memory is bounded by the body, hostile bodies included.
+
+Numbers are read from their text: a number with a fraction or an exponent becomes the
+`Decimal` of its text (`1.10` stays `1.10`, 25 digits stay 25 digits), an integer an `int`.
+
+A decoded tree can cost far more than its text: `[0.1,0.1,…]` is a 104-byte Decimal per four
+bytes (33 times the body, measured), `[{},{},…]` a 64-byte dict per three. A provider's
+records cost one to six times their text. So a body over `METERED_FROM` bytes is first
+*metered*: one pass of a regular expression over its tokens adds up what each would cost as a
+Python object (its upper bound: no string shared, every key its own object), and a body whose
+tree would pass `MAX_DECODED_RATIO` times its size is refused with `DenseJSON` before anything
+is built. The pass stops where the budget runs out, so a hostile body is refused after reading
+a fraction of it. Smaller bodies are decoded at once: their worst case fits in the constant.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from contextlib import suppress
+from decimal import Decimal
+from typing import Any, NoReturn
+
+import jiter
+
+__all__ = ["MAX_DECODED_RATIO", "METERED_FROM", "DenseJSON", "decoded_cost", "load_json"]
+
+MAX_DECODED_RATIO = 9
+"""Most bytes of Python objects a metered body may decode to, per byte of body."""
+
+METERED_FROM = 128 * 1024
+"""Bodies this size or smaller are not metered: 33 times this is a constant (4.2 MiB)."""
+
+
+class DenseJSON(ValueError):
+    """A body whose decoded JSON would cost more than `MAX_DECODED_RATIO` times its size."""
+
+
+# -- metering ---------------------------------------------------------------------------------
+
+_STRING = rb'"[^"\\]*(?:\\.[^"\\]*)*"'
+_SMALL = rb"(?:-?[0-9][-+0-9.eE]*|true|false|null|\{\s*\}|\[\s*\])"
+_TOKEN = re.compile(
+    rb"[\s,]*(?:(?P<key>" + _STRING + rb")\s*:\s*)?"
+    rb"(?:(?(key)(?!)|(?:(?P<run>" + _SMALL + rb"(?:\s*,\s*" + _SMALL + rb"){1,1023})"
+    rb"|(?P<strings>" + _STRING + rb"(?:\s*,\s*" + _STRING + rb"){1,1023}(?!\s*:))"
+    rb"|(?P<opens>\[(?:\s*\[){1,1023})))"
+    rb"|(?P<str>" + _STRING + rb")"
+    rb"|(?P<dec>-?[0-9]+(?:\.[0-9]*)?[eE][-+]?[0-9]*|-?[0-9]+\.[0-9]*)"
+    rb"|(?P<int>-?[0-9]+)"
+    rb"|(?P<obj>\{)|(?P<arr>\[)"
+    rb"|(?P<close>[\]}])"
+    rb"|(?P<lit>true|false|null)"
+    rb"|(?P<other>.))",
+    re.DOTALL,
+)
+"""One value and whatever leads to it: separators, and its key when it is an object member.
+A `run` is up to 1024 array elements that hold no string (numbers, literals, `{}`, `[]`),
+`strings` up to 1024 strings, `opens` up to 1024 nested arrays, each costed in one step: the
+shapes that are dense are read at the speed of plain records.
+
+JSON's tokens do not depend on context once strings are read whole, so this pass and the
+decoder agree on every token up to the first byte that is not JSON. There (`other`) the
+decoder stops with an error, and so does the meter.
+"""
+_SINGLE = frozenset({"str", "dec", "int", "obj", "arr", "lit"})
+
+
+# Upper bounds of CPython 3.11+ objects on 64-bit, as jiter builds them (measured with
+# `sys.getsizeof`; a test checks them): an ASCII str is 49 bytes plus one per character, any
+# other at most 80 plus four per byte of text; a dict of k entries is at most 144 + 40k; a
+# Decimal 104 bytes plus its digits; an int beyond the cached small ones 32 plus half its
+# digits. A list element costs its pointer plus the decoder's growing buffer (24 in all).
+_ASCII_STR, _WIDE_STR, _WIDE_PER_BYTE = 49, 80, 4
+_DICT, _ENTRY, _LIST, _ELEMENT = 144, 40, 72, 24
+_DECIMAL, _INT = 104, 32
+_SHARED_KEYS = 4096
+"""Distinct keys charged once: jiter keeps one str per key in a cache of 16384 slots, so a key
+that repeats in every record costs nothing after its first. Past this many distinct keys
+(a body built to defeat the cache) every key is charged each time it appears."""
+
+
+def decoded_cost(data: bytes, limit: int | None = None) -> int:
+    """An upper bound of what decoding `data` builds, in bytes; stops once past `limit`."""
+    ascii_body = data.isascii() and b"\\u" not in data
+    keys: set[bytes] = set()
+    total = 0
+    for match in _TOKEN.finditer(data):
+        kind = match.lastgroup or "other"  # every alternative is a named group
+        if kind == "other":
+            break  # not JSON from here: the decoder stops at this byte
+        total += _value_cost(data, kind, *match.span(kind), ascii_body)
+        key = match.group("key")
+        if key is not None:
+            total += _ENTRY
+            if key not in keys:
+                total += _string_cost(key, 0, len(key), ascii_body)
+                if len(keys) < _SHARED_KEYS:
+                    keys.add(key)
+        elif kind in _SINGLE:  # the runs count their own elements
+            total += _ELEMENT
+        if limit is not None and total > limit:
+            break
+    return total
+
+
+def _value_cost(data: bytes, kind: str, start: int, end: int, ascii_body: bool) -> int:
+    if kind == "str":
+        return _string_cost(data, start, end, ascii_body)
+    if kind == "dec":
+        return _DECIMAL + end - start
+    if kind == "int":  # -5..256 are shared; two digits without a sign always are
+        small = end - start <= 2 and data[start] != 0x2D
+        return 0 if small else _INT + (end - start) // 2
+    if kind == "obj":
+        return _DICT
+    if kind == "arr":
+        return _LIST
+    if kind == "run":
+        return _run_cost(data[start:end])
+    if kind == "strings":
+        return _strings_cost(data[start:end], ascii_body)
+    if kind == "opens":
+        return (_LIST + _ELEMENT) * data.count(b"[", start, end)
+    return 0  # literals are shared, closes cost nothing
+
+
+def _run_cost(run: bytes) -> int:
+    """A run's elements: every one that is not a literal or a container is charged as an int
+    that is not shared, plus a Decimal for each `.` and each `e` not in `true`/`false`, plus
+    its text."""
+    decimals = run.count(b".") + run.count(b"e") + run.count(b"E")
+    literals = run.count(b"true") + run.count(b"false")
+    decimals -= literals
+    dicts, lists = run.count(b"{"), run.count(b"[")
+    elements = run.count(b",") + 1
+    ints = elements - literals - run.count(b"null") - dicts - lists
+    cost = _ELEMENT * elements + _INT * ints + _DECIMAL * decimals + len(run)
+    return cost + _DICT * dicts + _LIST * lists
+
+
+def _strings_cost(run: bytes, ascii_body: bool) -> int:
+    """A run of strings: a quote that a backslash escapes counts as one more string."""
+    count = run.count(b'"') // 2
+    if ascii_body or run.isascii():
+        return (_ELEMENT + _ASCII_STR) * count + len(run)
+    return (_ELEMENT + _WIDE_STR) * count + _WIDE_PER_BYTE * len(run)
+
+
+def _string_cost(data: bytes, start: int, end: int, ascii_body: bool) -> int:
+    if ascii_body or data[start:end].isascii():
+        return _ASCII_STR + end - start
+    return _WIDE_STR + _WIDE_PER_BYTE * (end - start)
+
+
+def _meter(data: bytes, copy: int) -> None:
+    """Refuse `data` if its tree, plus `copy` bytes of text made to decode it, is too big."""
+    limit = MAX_DECODED_RATIO * len(data)
+    cost = copy + decoded_cost(data, limit - copy)
+    if cost > limit:
+        raise DenseJSON(
+            f"body refused: its JSON would decode to more than {MAX_DECODED_RATIO} bytes of "
+            f"objects per byte of its {len(data)} (a document of tiny values such as "
+            "[0.1,0.1,…] or [{},{},…], which no provider sends)"
+        )
+
+
+# -- decoding ---------------------------------------------------------------------------------
+
+_MINUS_ZERO = re.compile(rb"-0(?![0-9.eE])")
+_JSON_SPACE = b" \t\n\r"
+
+
+def _negative_zero_int(data: bytes) -> bool:
+    """Whether `data` may hold an integer `-0`, the one JSON number an `int` cannot hold.
+
+    A number follows the start of the text, `[`, `:` or `,` (and whitespace). `-0` inside a
+    string (a RUT ending in 0) mostly fails that test; when it passes, only the slower exact
+    decoder runs. A plain regex with that context would not start from a literal and costs
+    ten times as much (about 1 µs per record).
+    """
+    for match in _MINUS_ZERO.finditer(data):
+        i = match.start() - 1
+        while i >= 0 and data[i] in _JSON_SPACE:
+            i -= 1
+        if i < 0 or data[i] in b"[:,":
+            return True
+    return False
+
+
+def _refuse_constant(name: str) -> NoReturn:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def _int(text: str) -> int | Decimal:
+    return Decimal(text) if text == "-0" else int(text)
+
+
+def _standard(body: bytes | str) -> Any:
+    return json.loads(body, parse_float=Decimal, parse_int=_int, parse_constant=_refuse_constant)
+
+
+def load_json(body: bytes | str) -> Any:
+    """Decode JSON exactly: a number with a fraction or exponent is the `Decimal` of its text,
+    an integer is an `int` (an integer `-0` is `Decimal('-0')`, keeping its sign).
+
+    jiter (pydantic's parser) reads the common case twice as fast as `json.loads`. A small
+    text it refuses (a UTF-16 body, nesting deeper than 200, or simply bad JSON) and a text
+    with an integer `-0` are read again by `json.loads`, whose answer or error message then
+    stands. A metered body (see the module) must be UTF-8 and is read again only for a `-0`:
+    `json.loads` first copies the whole text into a `str` of up to four bytes per character.
+
+    Raises `DenseJSON` (a ValueError) for a body whose tree would pass the memory bound.
+    """
+    data = body.encode("utf-8", "surrogatepass") if isinstance(body, str) else body
+    metered = len(data) > METERED_FROM
+    standard = _negative_zero_int(data)
+    if metered:
+        _meter(data, (len(data) if data.isascii() else 4 * len(data)) if standard else 0)
+    if not standard:
+        if metered:
+            return jiter.from_json(data, allow_inf_nan=False, float_mode="decimal")
+        with suppress(ValueError):  # the standard library gives the answer or the message
+            return jiter.from_json(data, allow_inf_nan=False, float_mode="decimal")
+    return _standard(body)
