@@ -7,17 +7,17 @@ A decoded tree can cost far more than its text: `[0.1,0.1,…]` is a 104-byte De
 bytes (33 times the body, measured), `[{},{},…]` a 64-byte dict per three. A provider's
 records cost one to six times their text. So a body over `METERED_FROM` bytes is first
 *metered*: one pass of a regular expression over its tokens adds up what each would cost as a
-Python object (its upper bound: no string shared, every key its own object), and a body whose
-tree would pass `MAX_DECODED_RATIO` times its size is refused with `DenseJSON` before anything
-is built. The pass stops where the budget runs out, so a hostile body is refused after reading
-a fraction of it. Smaller bodies are decoded at once: their worst case fits in the constant.
+Python object (an upper bound: no string value shared, a key shared only while the decoder's
+cache surely keeps it), and a body whose tree would pass `MAX_DECODED_RATIO` times its size is
+refused with `DenseJSON` before anything is built. The pass stops where the budget runs out,
+so a hostile body is refused after reading a fraction of it. Smaller bodies are decoded at
+once: their worst case fits in the constant.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from contextlib import suppress
 from decimal import Decimal
 from typing import Any, NoReturn
 
@@ -76,9 +76,9 @@ _DICT, _ENTRY, _LIST, _ELEMENT = 144, 40, 72, 24
 _DECIMAL, _INT = 104, 32
 _SHARED_KEYS, _CACHED_KEY = 1024, 48
 """A key repeated in every record costs nothing after its first time: jiter keeps one str per
-key text in its cache, for keys shorter than 64 bytes (measured; the meter counts 48 with the
-quotes). Measured: with 2000 distinct keys none is made again; with 4096 a few
-are (the cache's slots collide, at random). Once a body has passed this many distinct keys,
+key text in its cache, for keys under 64 bytes (the meter shares those of at most 48 bytes,
+quotes included). Measured: with 2000 distinct keys none is made again, with 4096 a few are
+(the cache's slots collide, at random); so once a body passes `_SHARED_KEYS` distinct keys,
 every key is charged each time it appears."""
 
 
@@ -227,8 +227,9 @@ def load_json(body: bytes | str) -> Any:
     if metered:
         _meter(data, (len(data) if data.isascii() else 4 * len(data)) if standard else 0)
     if not standard:
-        if metered:
+        try:
             return jiter.from_json(data, allow_inf_nan=False, float_mode="decimal")
-        with suppress(ValueError):  # the standard library gives the answer or the message
-            return jiter.from_json(data, allow_inf_nan=False, float_mode="decimal")
-    return _standard(body)
+        except ValueError:
+            if metered:  # the standard library's copy of the text was not metered
+                raise
+    return _standard(body)  # the standard library gives the answer or the message
