@@ -282,7 +282,8 @@ def test_every_list_inside_a_raw_model_is_fail_fast() -> None:
     from caudal_khipu import afc, bancosecurity
 
     endpoints = [afc.BALANCE, afc.CONTRIBUTIONS, bancosecurity.BALANCE, bancosecurity.LOANS]
-    adapters = [e.envelope for e in endpoints] + [BALANCES, ERRORS, TOKEN_REQUIRED]
+    adapters = [e.envelope for e in endpoints] + [e.item for e in endpoints]
+    adapters += [BALANCES, ERRORS, TOKEN_REQUIRED]
     for adapter in adapters:
         assert hostile.unbounded_lists(adapter) == [], adapter
 

@@ -24,7 +24,7 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from caudal import Balance, BalanceKind, Call, Money, Reply, Result
-from caudal.mapping import map_items, validate
+from caudal.mapping import decode, map_items, stream_list
 from caudal.model import builder
 from caudal.provenance import Provenance, as_is, constant, money
 
@@ -32,7 +32,8 @@ from .raw import RawBalance
 
 __all__ = ["BALANCE_PROVENANCE", "INVESTED_NOTE", "FIGURES", "balances_of", "read_balances"]
 
-BALANCES = TypeAdapter(list[RawBalance])
+BALANCES = TypeAdapter(RawBalance)
+"""One item of a balances body (a JSON array), validated as it is reached."""
 
 FIGURES: tuple[tuple[str, BalanceKind], ...] = (
     ("available", BalanceKind.AVAILABLE),
@@ -112,8 +113,8 @@ BALANCE_PROVENANCE = Provenance(
 
 def read_balances(reply: Reply, call: Call[Any]) -> Result[Balance]:
     """A 200 or 201 body (a JSON array of accounts) -> one Result, three records per account."""
-    accounts = validate(BALANCES, reply.body, call)
-    built = map_items(accounts, balances_of, call, "$", release=True)
+    accounts = stream_list(decode(reply.body, call), BALANCES, call)
+    built = map_items(accounts, balances_of, call, "$")
     items = [b for three in built for b in three]
     return _RESULT(
         connector=call.connector,

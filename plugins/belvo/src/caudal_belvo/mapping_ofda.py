@@ -53,7 +53,7 @@ from caudal import (
     TransactionDirection,
     TransactionStatus,
 )
-from caudal.mapping import decode, map_items, validate
+from caudal.mapping import decode, detach_list, map_items, stream_items, stream_list, validate_data
 from caudal.model import BankAccountRef, CardDetails, Counterparty, Overdraft, builder
 from caudal.provenance import Provenance, Sign, as_is, derived, ignored, kind, money
 
@@ -70,8 +70,8 @@ __all__ = [
     "transaction_of",
 ]
 
-ACCOUNTS = TypeAdapter(list[RawAccount])
-TRANSACTIONS = TypeAdapter(list[RawTransaction])
+ACCOUNT = TypeAdapter(RawAccount)
+TRANSACTION = TypeAdapter(RawTransaction)
 ACCOUNTS_PAGE = TypeAdapter(RawPage[RawAccount])
 TRANSACTIONS_PAGE = TypeAdapter(RawPage[RawTransaction])
 
@@ -506,23 +506,28 @@ TRANSACTIONS_PROVENANCE = Provenance(
 def _read(
     reply: Reply,
     call: Call[Any],
-    whole: TypeAdapter[Any],
+    item: TypeAdapter[Any],
     page: TypeAdapter[Any],
     build: Callable[[Any], Any],
 ) -> Result[Any]:
-    """A bare array (a fetch: POST or PATCH) or a page (`GET`, `{count, next, results}`)."""
+    """A bare array (a fetch: POST or PATCH) or a page (`GET`, `{count, next, results}`).
+
+    The items are validated one at a time as their records are built (`stream_items`).
+    """
     data = decode(reply.body, call)
     references: dict[str, str] = {}
     if isinstance(data, dict):
-        listed = validate(page, data, call)
-        raws, path = listed.results, "$.results"
+        results = detach_list(data, ("results",))
+        listed = validate_data(page, data, call, detached=results)
+        raws, path = stream_items(results, item, call, "$.results"), "$.results"
         if listed.next:
             references[NEXT] = listed.next
         if listed.count is not None:
             references["count"] = str(listed.count)
     else:
-        raws, path = validate(whole, data, call), "$"
-    items = map_items(raws, build, call, path, release=True)
+        raws, path = stream_list(data, item, call), "$"
+    del data
+    items = map_items(raws, build, call, path)
     return Result[Any](
         connector=call.connector,
         capability=call.capability,
@@ -534,12 +539,12 @@ def _read(
 
 def read_accounts(reply: Reply, call: Call[Any]) -> Result[Account]:
     """An accounts body (an array, or a page of them) -> one Result."""
-    return _read(reply, call, ACCOUNTS, ACCOUNTS_PAGE, account_of)
+    return _read(reply, call, ACCOUNT, ACCOUNTS_PAGE, account_of)
 
 
 def read_transactions(reply: Reply, call: Call[Any]) -> Result[Transaction]:
     """A transactions body (an array, or a page of them) -> one Result."""
-    return _read(reply, call, TRANSACTIONS, TRANSACTIONS_PAGE, transaction_of)
+    return _read(reply, call, TRANSACTION, TRANSACTIONS_PAGE, transaction_of)
 
 
 def next_link(result: Result[Any], call: Call[Any]) -> str | None:

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import lru_cache
 from typing import Annotated, Any
 
@@ -78,11 +79,13 @@ def _share(detail: raw.AmountDetail) -> FundShare:
     )
 
 
-def balance_records(data: raw.AfcBalanceData, call: Call[Any]) -> tuple[Balance, ...]:
-    """One booked CLP balance with its cuotas and a per-employer breakdown."""
+def balance_records(
+    data: raw.AfcBalanceData, details: Iterable[raw.AmountDetail], call: Call[Any]
+) -> tuple[Balance, ...]:
+    """One booked CLP balance with its cuotas and a per-employer breakdown (`Details`)."""
     account = data.ContributionsBalance
     base = "$.Data.ContributionsBalance"
-    breakdown = map_items(account.Details, _share, call, f"{base}.Details")
+    breakdown = map_items(details, _share, call, f"{base}.Details")
     with mapping_errors(call, base):
         balance = _BALANCE(
             kind=BalanceKind.BOOKED,
@@ -100,6 +103,7 @@ BALANCE = Endpoint(
     params=BalanceParams,
     body=raw.RequestBody[raw.BalanceRequestData],
     data=raw.AfcBalanceData,
+    items=("ContributionsBalance", "Details"),
     records=balance_records,
 )
 
@@ -131,9 +135,11 @@ def _contribution(item: raw.PaidContribution) -> Contribution:
     )
 
 
-def contribution_records(data: raw.AfcContributionsData, call: Call[Any]) -> list[Contribution]:
+def contribution_records(
+    data: raw.AfcContributionsData, items: Iterable[raw.PaidContribution], call: Call[Any]
+) -> list[Contribution]:
     """One Contribution per `PaidContributions` item, in Khipu's order."""
-    return map_items(data.PaidContributions, _contribution, call, "$.Data.PaidContributions")
+    return map_items(items, _contribution, call, "$.Data.PaidContributions")
 
 
 CONTRIBUTIONS = Endpoint(
@@ -141,6 +147,7 @@ CONTRIBUTIONS = Endpoint(
     params=ContributionsParams,
     body=raw.RequestBody[raw.ContributionsRequestData],
     data=raw.AfcContributionsData,
+    items=("PaidContributions",),
     records=contribution_records,
 )
 

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -93,9 +94,11 @@ def _balance(entry: raw.BankBalance) -> Balance:
     )
 
 
-def balance_records(data: raw.BankBalancesData, call: Call[Any]) -> list[Balance]:
+def balance_records(
+    data: raw.BankBalancesData, entries: Iterable[raw.BankBalance], call: Call[Any]
+) -> list[Balance]:
     """One Balance per raw `Balance` entry, in Khipu's order."""
-    return map_items(data.Balance, _balance, call, "$.Data.Balance")
+    return map_items(entries, _balance, call, "$.Data.Balance")
 
 
 BALANCE = Endpoint(
@@ -103,6 +106,7 @@ BALANCE = Endpoint(
     params=BalanceParams,
     body=raw.RequestBody[raw.CurrentBalancesRequestData],
     data=raw.BankBalancesData,
+    items=("Balance",),
     records=balance_records,
 )
 
@@ -127,9 +131,11 @@ def _loan(entry: raw.BankLoan) -> Loan:
     )
 
 
-def loan_records(data: raw.LoansData, call: Call[Any]) -> list[Loan]:
+def loan_records(
+    data: raw.LoansData, entries: Iterable[raw.BankLoan], call: Call[Any]
+) -> list[Loan]:
     """One Loan per raw `Loan` entry, in Khipu's order."""
-    return map_items(data.Loan, _loan, call, "$.Data.Loan")
+    return map_items(entries, _loan, call, "$.Data.Loan")
 
 
 LOANS = Endpoint(
@@ -137,6 +143,7 @@ LOANS = Endpoint(
     params=LoansParams,
     body=raw.RequestBody[raw.LoansRequestData],
     data=raw.LoansData,
+    items=("Loan",),
     records=loan_records,
 )
 

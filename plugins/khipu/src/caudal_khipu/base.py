@@ -7,10 +7,10 @@ response models, record mapper); `KhipuConnector.khipu_operation` turns it into 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar, cast, get_args, get_origin
 
 import httpx
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
@@ -65,13 +65,35 @@ class Endpoint(Generic[P, D]):
     params: type[P]
     body: type[raw.RequestBody[Any]]
     data: type[D]
-    records: Callable[[D, Call[Any]], Sequence[Record]]
+    items: tuple[str, ...]
+    """Keys from `Data` to the list the records are built from (`("Loan",)`)."""
+    records: Callable[[D, Iterable[Any], Call[Any]], Sequence[Record]]
+    """`records(data, items, call)`: `data` without the list, which comes as `items`, its raw
+    models validated one at a time as they are iterated (`caudal.mapping.stream_items`)."""
     envelope: TypeAdapter[raw.Envelope[D]] = field(init=False, repr=False, compare=False)
+    item: TypeAdapter[Any] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # Built once per endpoint, at import: a TypeAdapter per call would cost more than the body.
         adapter: TypeAdapter[raw.Envelope[D]] = TypeAdapter(raw.Envelope[self.data])  # type: ignore[name-defined]
         object.__setattr__(self, "envelope", adapter)
+        object.__setattr__(self, "item", TypeAdapter(_item_model(self.data, self.items)))
+
+
+def _item_model(data: type[Any], keys: tuple[str, ...]) -> type[BaseModel]:
+    """The raw model of the items at `keys` under `data`, read from the models' own fields."""
+    model: Any = data
+    for key in keys:
+        fields = (
+            model.model_fields if isinstance(model, type) and issubclass(model, BaseModel) else {}
+        )
+        if key not in fields:
+            raise TypeError(f"{data.__name__} has no list at {'.'.join(keys)}")
+        model = fields[key].annotation
+    args = get_args(model)
+    if get_origin(model) is not list or not args or not issubclass(args[0], BaseModel):
+        raise TypeError(f"{data.__name__}.{'.'.join(keys)} is not a list of raw models")
+    return cast(type[BaseModel], args[0])
 
 
 ENVELOPE_IGNORED = (
@@ -157,7 +179,7 @@ class KhipuConnector(Connector):
         self, endpoint: Endpoint[Any, D], reply: Reply, call: Call[Any]
     ) -> Result[Any] | Pending:
         try:
-            return read_envelope(reply, call, endpoint.envelope, endpoint.records)
+            return read_envelope(reply, call, endpoint)
         except AuthenticationError as error:
             self._after_auth_error(error)
             raise

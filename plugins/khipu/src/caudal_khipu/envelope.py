@@ -14,9 +14,8 @@ Description}`), so the HTTP status alone says little. The order of reading is:
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from pydantic import TypeAdapter
 
@@ -32,11 +31,14 @@ from caudal import (
     RetryAdvice,
     status_error,
 )
-from caudal.mapping import validate, validate_data
-from caudal.model import Record, builder
+from caudal.mapping import detach_list, stream_items, validate, validate_data
+from caudal.model import builder
 from caudal.runtime import parse_retry_after
 
 from . import raw
+
+if TYPE_CHECKING:
+    from .base import Endpoint
 
 __all__ = [
     "ERROR_CATEGORIES",
@@ -46,9 +48,6 @@ __all__ = [
     "provider_error",
     "read_envelope",
 ]
-
-DataT = TypeVar("DataT")
-RecordsOf = Callable[[DataT, Call[Any]], Sequence[Record]]
 
 _JSON: TypeAdapter[Any] = TypeAdapter(Any)
 _HEAD = TypeAdapter(raw.Head)
@@ -197,12 +196,14 @@ def _no_data(head: raw.Head, call: Call[Any]) -> CaudalError:
 
 
 def read_envelope(
-    reply: Reply,
-    call: Call[Any],
-    envelope: TypeAdapter[raw.Envelope[DataT]],
-    records: RecordsOf[DataT],
+    reply: Reply, call: Call[Any], endpoint: Endpoint[Any, Any]
 ) -> Result[Any] | Pending:
-    """Read one Khipu answer into a Result (or a Pending for a 202), or raise its typed error."""
+    """Read one Khipu answer into a Result (or a Pending for a 202), or raise its typed error.
+
+    The records' list is taken out of the decoded body and validated item by item as the
+    records are built, each decoded item and raw model dropped once used: a large body never
+    holds its tree, every raw model and every record at once.
+    """
     if not 200 <= reply.status < 300:
         raise http_error(reply, call)
     body = validate(_JSON, reply.body, call)
@@ -218,15 +219,18 @@ def read_envelope(
                 capability=call.capability,
             )
         return _pending(head, call)
-    parsed = validate_data(envelope, body, call)
-    del body  # the decoded JSON tree: freed before the records are built (peak memory)
+    listed = detach_list(body, ("Data", *endpoint.items))
+    parsed = validate_data(endpoint.envelope, body, call, detached=listed)
+    del body  # the rest of the decoded tree: freed before the records are built (peak memory)
     if parsed.Data is None:
         raise _no_data(parsed, call)
-    items = tuple(records(parsed.Data, call))
+    path = ".".join(("$.Data", *endpoint.items))
+    items = stream_items(listed, endpoint.item, call, path)
+    records = tuple(endpoint.records(parsed.Data, items, call))
     return _RESULT(
         connector=call.connector,
         capability=call.capability,
-        items=items,
+        items=records,
         operation_id=parsed.OperationId,
         notes=_notes(parsed),
         raw=reply.body.decode("utf-8") if call.keep_raw else None,
