@@ -210,4 +210,5 @@ def test_receiver_memory_is_bounded_by_the_body(
                     rows.append(
                         {"case": case, "bytes": len(body), "peak": peak, "ratio": peak / len(body)}
                     )
-    _check(rows, "webhook receiver")
+    for size in RECEIVER_SIZES:  # apart: at 1 MiB the constant weighs as much as the body
+        _check([r for r in rows if r["case"][-1] == size], f"webhook receiver at {size} bytes")
