@@ -253,13 +253,14 @@ class _Tally:
         if len(parts) % 2 == 0:
             return None  # a string left open
         texts, between = parts[1::2], parts[0::2]
-        structure = b'""'.join(between).translate(None, _JSON_SPACE)
+        joined = b'""'.join(between)
+        structure = joined.translate(None, _JSON_SPACE)
         colons = structure.count(b":")
         keys = _keys_of(texts, between[1:], colons)
         if keys is None:
             return None
         values = len(texts) - colons
-        text_bytes = sum(map(len, texts)) - sum(map(len, keys))
+        text_bytes = len(window) - len(joined) - sum(map(len, keys))  # in value strings
         self.total += _ASCII_STR * values + text_bytes + self._keys(keys)
         if not window.isascii() or b"\\u" in window:  # as the token pass: `\u` may be wide
             wide = [text for text in texts if not text.isascii() or b"\\u" in text]
@@ -282,8 +283,10 @@ class _Tally:
 
     def _keys(self, keys: list[bytes]) -> int:
         """What the keys cost: once each while the decoder's cache surely keeps them."""
-        cost, counted = 0, Counter(keys)
         known = self.keys
+        if known is not None and known.issuperset(keys):
+            return 0  # every key already charged: the common case, at C speed
+        cost, counted = 0, Counter(keys)
         if known is not None:
             new = [key for key in counted if key not in known]
             shareable = [key for key in new if len(key) + 2 <= _CACHED_KEY]
