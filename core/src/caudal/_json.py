@@ -6,12 +6,16 @@ Numbers are read from their text: a number with a fraction or an exponent become
 A decoded tree can cost far more than its text: `[0.1,0.1,…]` is a 104-byte Decimal per four
 bytes (33 times the body, measured), `[{},{},…]` a 64-byte dict per three. A provider's
 records cost one to six times their text. So a body over `METERED_FROM` bytes is first
-*metered*: one pass of a regular expression over its tokens adds up what each would cost as a
-Python object (an upper bound: no string value shared, a key shared only while the decoder's
-cache surely keeps it), and a body whose tree would pass `MAX_DECODED_RATIO` times its size is
-refused with `DenseJSON` before anything is built. The pass stops where the budget runs out,
-so a hostile body is refused after reading a fraction of it. Smaller bodies are decoded at
-once: their worst case fits in the constant.
+*metered*, and a body whose tree would pass `MAX_DECODED_RATIO` times its size is refused with
+`DenseJSON` before anything is built. Smaller bodies are decoded at once: their worst case
+fits in the constant. Both bounds below are upper bounds of what the decoder builds (no string
+value shared, a key shared only while the decoder's cache surely keeps it):
+
+- `quick_cost` counts the structure's characters once the text is split at its quotes, at
+  C speed, and vouches for most bodies (it stands aside where a quote may be escaped);
+- `decoded_cost`, one pass of a regular expression over every token, decides the rest and
+  every refusal; it stops where the budget runs out, so a hostile body is refused after
+  reading a fraction of it.
 """
 
 from __future__ import annotations
