@@ -180,8 +180,8 @@ def _string_cost(data: bytes, start: int, end: int, ascii_body: bool) -> int:
 # -- the quick bound ----------------------------------------------------------------------------
 #
 # The token-by-token pass reads provider records at 15 to 30 MB/s (a Python step per token), a
-# multiple of what decoding them costs. Most bodies need less: where no string holds an escape,
-# every quote opens or closes a string, so splitting the text at its quotes separates strings
+# multiple of what decoding them costs. Most bodies need less: where no backslash precedes a
+# quote, every quote opens or closes a string, so splitting the text at its quotes separates strings
 # from structure at C speed, and the structure's own characters count its values exactly.
 # That bound vouches for a body or stands aside (None); only the token pass ever refuses one.
 
@@ -194,8 +194,8 @@ def _windows(data: bytes) -> Iterator[tuple[int, int]]:
 
     Valid only for a text where no backslash precedes a quote: every quote then opens or
     closes a string, and an even number of them since a point outside strings means outside
-    strings again. Before a comma, no token is cut: a key and
-    its colon, or a separator and the number after it, stay in one span.
+    strings again. Before a comma, no token is cut: a key and its colon, or a separator and the
+    number after it, stay in one span.
     """
     start, size = 0, len(data)
     while size - start > _WINDOW:
