@@ -181,9 +181,10 @@ def _string_cost(data: bytes, start: int, end: int, ascii_body: bool) -> int:
 #
 # The token-by-token pass reads provider records at 15 to 30 MB/s (a Python step per token), a
 # multiple of what decoding them costs. Most bodies need less: where no backslash precedes a
-# quote, every quote opens or closes a string, so splitting the text at its quotes separates strings
-# from structure at C speed, and the structure's own characters count its values exactly.
-# That bound vouches for a body or stands aside (None); only the token pass ever refuses one.
+# quote, every quote opens or closes a string, so splitting the text at its quotes separates
+# strings from structure at C speed, and the structure's own characters count its values
+# exactly. That bound vouches for a body or stands aside (None); only the token pass ever
+# refuses one.
 
 _WINDOW = 64 * 1024
 """Text split at a time: the pieces of one window are what the quick bound holds at once."""
@@ -276,10 +277,11 @@ class _Tally:
         """Objects, lists and numbers, counted from the structure alone (it holds no string)."""
         count = structure.count
         dicts, lists = count(b"{"), count(b"[")
-        literals = count(b"true") + count(b"false") + count(b"null")
+        with_e = count(b"true") + count(b"false")  # the only `e`s that are not exponents
+        literals = with_e + count(b"null")
         elements = count(b",") - colons + dicts - count(b"{}") + lists - count(b"[]")
         numbers = colons + elements - strings - dicts - lists - literals
-        decimals = count(b".") + count(b"e") + count(b"E") - count(b"true") - count(b"false")
+        decimals = count(b".") + count(b"e") + count(b"E") - with_e
         self.total += _DICT * dicts + _ENTRY * colons + _LIST * lists + _ELEMENT * elements
         self.total += _INT * numbers + (_DECIMAL - _INT) * decimals + len(structure)
         self.lists += lists
